@@ -1,0 +1,168 @@
+"""Answers for citizens: extractive, templated, cited, and checked against our own rules.
+
+The answer is composed from the best passages in the hall's voice (您好 … 还有什么可以帮您),
+never generated freely. A question the knowledge does not cover is declined politely with the
+hall's consultation desk and hotline. Every answer goes through the reply checker; a sentence
+that would break a rule is dropped, and if that leaves nothing the question is declined.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+
+from assistant.checker import Checker
+from assistant.config import Settings
+from assistant.errors import InputError
+from assistant.ingest import load_collections
+from assistant.knowledge import KnowledgeBase
+from assistant.retrieval import Hit, Passage, Retriever, open_index
+
+ANSWER_KINDS = frozenset({"procedure", "principle", "stage", "rule", "hall", "document"})
+MAX_QUESTION_CHARS = 500
+
+
+@dataclass(frozen=True)
+class AskThresholds:
+    """When to answer; tuned on evals/ask_dev.jsonl (README, `assistant eval ask`)."""
+
+    dense: float = 0.86  # cosine of question and best passage
+    coverage: float = 0.34  # share of the question's content words found in the top passages
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str
+    source: str
+    text: str
+    score: float
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    question: str
+    answer: str
+    answered: bool
+    sources: list[Source]
+
+
+def knowledge_passages(kb: KnowledgeBase) -> list[Passage]:
+    """Procedures, principles, stages, rule principles and civil phrases as cited passages."""
+    out: list[Passage] = []
+    for p in kb.procedures:
+        text = p.summary + ("\n" + "\n".join(p.points) if p.points else "")
+        out.append(Passage(id=f"procedure:{p.id}", title=p.title, text=text,
+                           source=kb.cite(p.sources[0]), kind=p.kind, points=p.points))  # fmt: skip
+    for r in kb.rules:
+        text = f"{r.principle}\n可以这样说: " + " / ".join(r.alternatives)
+        out.append(Passage(id=f"rule:{r.id}", title=f"服务禁语: {r.title}", text=text,
+                           source=kb.cite(r.sources[0]), kind="rule"))  # fmt: skip
+    for s in kb.situations:
+        out.append(Passage(id=f"situation:{s.id}", title=s.title, text=f"{s.when}\n" + "\n".join(s.phrases),
+                           source=kb.cite(s.sources[0]), kind="situation"))  # fmt: skip
+    hall = kb.hall
+    hall_text = (f"{hall.name}办公时间: {hall.office_hours.text}。咨询服务台: {hall.consultation_desk};"
+                 f"服务热线: {hall.hotline}。")  # fmt: skip
+    out.append(Passage(id="hall:info", title="办公时间与咨询方式", text=hall_text,
+                       source=kb.cite(hall.office_hours.source), kind="hall",
+                       points=[f"办公时间: {hall.office_hours.text}", f"咨询服务台: {hall.consultation_desk}",
+                               f"服务热线: {hall.hotline}"]))  # fmt: skip
+    return out
+
+
+def hall_passages(settings: Settings) -> list[Passage]:
+    return [
+        Passage(id=f"{c.name}:{d.name}:{i}", title=clause.section, text=clause.text,
+                source=f"{d.name} {clause.section}", kind="document", collection=c.name)  # fmt: skip
+        for c in load_collections(settings.data_dir)
+        for d in c.documents.values()
+        for i, clause in enumerate(d.clauses)
+    ]
+
+
+def service_terms(kb: KnowledgeBase) -> list[str]:
+    """jieba user dictionary: titles of procedures and situations plus the core terms."""
+    core = ["首问负责", "首问责任", "一次性告知", "限时办结", "即办件", "承诺件", "受理通知书",
+            "补正材料告知书", "业务事项告知单", "AB岗", "代办", "委托书", "满意度评价", "排队叫号",
+            "办结", "补正", "服务热线", "咨询台", "工作日", "营业执照", "居住证", "身份证"]  # fmt: skip
+    titles = [re.sub(r"[(（].*?[)）]", "", x.title) for x in (*kb.procedures, *kb.situations)]
+    return core + [t for t in titles if 2 <= len(t) <= 8]
+
+
+class Answerer:
+    def __init__(self, kb: KnowledgeBase, retriever: Retriever, checker: Checker,
+                 thresholds: AskThresholds | None = None) -> None:  # fmt: skip
+        self.kb = kb
+        self.retriever = retriever
+        self.checker = checker
+        self.thresholds = thresholds or AskThresholds()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, checker: Checker | None = None) -> Answerer:
+        checker = checker or Checker.from_settings(settings)
+        if checker.embedder is None:
+            from assistant.embeddings import load_embedder
+
+            embedder = load_embedder(settings)
+        else:
+            embedder = checker.embedder
+        passages = knowledge_passages(checker.kb) + hall_passages(settings)
+        retriever = open_index(passages, embedder, settings.cache_dir, service_terms(checker.kb))
+        return cls(checker.kb, retriever, checker)
+
+    def coverage(self, question: str, hits: list[Hit]) -> float:
+        words = {t for t in self.retriever.tokenizer(question) if not t.startswith("#")}
+        if not words:
+            return 0.0
+        found = set().union(*(self.retriever.tokenizer(h.passage.body) for h in hits[:3]))
+        bigrams = {t for t in self.retriever.tokenizer(question) if t.startswith("#")}
+        word_share = len(words & found) / len(words)
+        bigram_share = len(bigrams & found) / len(bigrams) if bigrams else word_share
+        return max(word_share, bigram_share)
+
+    def in_scope(self, question: str, hits: list[Hit]) -> bool:
+        if not hits:
+            return False
+        best_dense = max(h.dense for h in hits)
+        return best_dense >= self.thresholds.dense and self.coverage(question, hits) >= self.thresholds.coverage
+
+    def ask(self, question: str, k: int = 3) -> Answer:
+        if not isinstance(question, str) or not question.strip():
+            raise InputError("the question is empty")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InputError(f"the question is {len(question)} characters; at most {MAX_QUESTION_CHARS}")
+        hits = [h for h in self.retriever.search(question, k=k * 4) if h.passage.kind in ANSWER_KINDS][:k]
+        sources = [Source(title=h.passage.title, source=h.passage.source, text=h.passage.text[:300], score=h.score)
+                   for h in hits]  # fmt: skip
+        if self.in_scope(question, hits):
+            text = self.compose(question, hits)
+            if text is not None:
+                return Answer(question=question, answer=text, answered=True, sources=sources)
+        return Answer(question=question, answer=self.decline(), answered=False, sources=sources)
+
+    def decline(self) -> str:
+        hall = self.kb.hall
+        return (f"您好,这个问题超出了本服务指南的范围,为避免给您不准确的答复,建议您到{hall.consultation_desk}"
+                f"当面咨询,或拨打服务热线{hall.hotline}。还有什么可以帮您的吗?")  # fmt: skip
+
+    def _points(self, question: str, passage: Passage, limit: int = 3) -> list[str]:
+        lines = passage.points or [s for s in re.split(r"[\n。]", passage.text) if s.strip()]
+        asked = set(self.retriever.tokenizer(question))
+        ranked = sorted(lines, key=lambda s: -len(asked & set(self.retriever.tokenizer(s))))
+        return [s.strip().rstrip("。") for s in ranked[:limit]]
+
+    def compose(self, question: str, hits: list[Hit]) -> str | None:
+        top = hits[0].passage
+        lead = top.text.split("\n")[0].strip().rstrip("。") if top.kind != "hall" else ""
+        body = [s for s in [lead, *self._points(question, top)] if s]
+        body = list(dict.fromkeys(body))  # keep order, drop repeats
+        clean = [s for s in body if not self.checker.check(s).violations]
+        if not clean:
+            return None
+        cited = "; ".join(dict.fromkeys(h.passage.source for h in hits[:2]))
+        text = f"您好!关于“{top.title}”:" + "。".join(clean) + f"。(依据: {cited})还有什么可以帮您的吗?"
+        return text if not self.checker.check(text).violations else None

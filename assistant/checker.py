@@ -1,0 +1,227 @@
+"""The reply checker: banned phrases with spans, evidence and suggestions, plus the etiquette score.
+
+Evidence comes in four strengths (exact > normalised > fuzzy > semantic). The lexical passes
+(``matching.py``) run on every reply. The semantic pass embeds clauses with the embedding
+model and decides by nearest neighbours — the closest banned wording against the closest
+polite one — because e5 similarities are bunched and a fixed cut-off alone misfires. The model
+is slow on this hardware (~20–40 ms a call), so only clauses that the lexical gate finds
+suspicious are embedded, in one batch per call of ``check_many``, with a cache.
+
+A matched phrase is dropped when an exemption of its rule fits the sentence around it
+(您不知道也没关系; …我马上问一下同事再答复您) or when it stands in quotation marks.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from assistant.config import Settings
+from assistant.embeddings import Embedder
+from assistant.errors import InputError
+from assistant.etiquette import Context, CriterionResult, EtiquetteScorer
+from assistant.knowledge import BannedRule, KnowledgeBase, load_for_hall
+from assistant.matching import EvidenceKind, Hit, LexicalMatcher
+from assistant.text import Normalised, clauses, normalise, sentences, skeleton, skeleton_indices
+
+STRENGTH = {"exact": 3, "normalised": 2, "fuzzy": 1, "semantic": 0}
+QUOTES = re.compile(r"[\"'“”‘’「」『』《》]")
+MAX_REPLY_CHARS = 5000
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision thresholds, tuned on evals/check_dev.jsonl (see README, `assistant eval check`)."""
+
+    fuzzy: float = 84.0  # rapidfuzz ratio (0–100) of a clause to one of our wordings
+    gate: float = 0.5  # lexical suspicion a clause needs before it is embedded
+    semantic: float = 0.90  # cosine of a clause to its nearest banned wording
+    margin: float = 0.015  # … which must beat the nearest polite wording by this much
+
+
+class Evidence(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: EvidenceKind
+    variant: str  # the banned phrase, variant or pattern that fired
+    score: float
+    detail: str
+
+
+class Violation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: str
+    title: str
+    severity: int
+    start: int  # span in the original reply, [start, end)
+    end: int
+    matched: str
+    suggestion: str
+    source: str
+    evidence: Evidence
+
+
+class CheckResult(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str
+    violations: list[Violation]
+    score: int
+    criteria: dict[str, CriterionResult]
+
+
+@dataclass
+class _Analysis:
+    disp: Normalised
+    sk: Normalised
+    kept: list[int]  # skeleton index → display index
+    sentences: list[tuple[int, int]]  # display spans
+    hits: list[Hit]
+    pending: list[tuple[int, int, str]]  # skeleton clause spans + display text for the model
+
+
+class Checker:
+    """Built once from a knowledge base (and optionally an embedder); ``check`` is pure."""
+
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder | None = None,
+                 thresholds: Thresholds | None = None, cache_size: int = 20000) -> None:  # fmt: skip
+        self.kb = kb
+        self.thresholds = thresholds or Thresholds()
+        self.lexical = LexicalMatcher(kb, self.thresholds.fuzzy)
+        self.etiquette = EtiquetteScorer(kb)
+        self.rules: dict[str, BannedRule] = {r.id: r for r in kb.rules}
+        self._exemptions = {
+            r.id: [(e.where, re.compile(e.pattern)) for e in r.exemptions] for r in kb.rules
+        }
+        self.embedder = embedder
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        if embedder is not None:
+            self._banned = [(e.rule, e.text) for e in self.lexical.entries]
+            self._banned_vecs = embedder.embed([t for _, t in self._banned])
+            self._polite = sorted({p for r in kb.rules for p in (*r.near_misses, *r.alternatives)}
+                                  | {p for s in kb.situations for p in s.phrases})  # fmt: skip
+            self._polite_vecs = embedder.embed(self._polite)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Checker:
+        """Load the hall's knowledge and, unless ``settings.semantic`` is off, the model."""
+        from assistant.embeddings import load_embedder
+
+        kb = load_for_hall(settings.knowledge_dir, settings.hall_file)
+        return cls(kb, load_embedder(settings) if settings.semantic else None)
+
+    # -- public API -------------------------------------------------------------------------
+    def check(self, reply: str, context: Context | str | None = None) -> CheckResult:
+        return self.check_many([(reply, context)])[0]
+
+    def check_many(self, items: Sequence[tuple[str, Context | str | None]]) -> list[CheckResult]:
+        """Check several replies; the semantic pass embeds all their suspicious clauses at once."""
+        analyses = [self._analyse(reply) for reply, _ in items]
+        self._semantic_pass(analyses)
+        return [self._result(a, Context.of(ctx)) for a, (_, ctx) in zip(analyses, items, strict=True)]
+
+    # -- passes -----------------------------------------------------------------------------
+    def _analyse(self, reply: str) -> _Analysis:
+        if not isinstance(reply, str) or not reply.strip():
+            raise InputError("the reply is empty")
+        if len(reply) > MAX_REPLY_CHARS:
+            raise InputError(f"the reply is {len(reply)} characters; at most {MAX_REPLY_CHARS}")
+        disp = normalise(reply)
+        kept = skeleton_indices(disp.text)
+        sk = skeleton(disp, kept)
+        sent_spans = sentences(disp.text)
+        sk_sentences = [self._to_skeleton(kept, s, e) for s, e in sent_spans]
+        hits = self.lexical.hits(sk, sk_sentences)
+        pending: list[tuple[int, int, str]] = []
+        for c_start, c_end in clauses(disp.text):
+            s, e = self._to_skeleton(kept, c_start, c_end)
+            if e - s < 3 or any(h.start < e and s < h.end for h in hits):
+                continue
+            fuzzy = self.lexical.fuzzy_hit(sk.text[s:e], s)
+            if fuzzy is not None:
+                hits.append(fuzzy)
+            elif self.embedder is not None and self.lexical.suspicion(sk.text[s:e]) >= self.thresholds.gate:
+                pending.append((s, e, disp.text[c_start:c_end]))
+        return _Analysis(disp, sk, kept, sent_spans, hits, pending)
+
+    @staticmethod
+    def _to_skeleton(kept: list[int], start: int, end: int) -> tuple[int, int]:
+        return bisect.bisect_left(kept, start), bisect.bisect_left(kept, end)
+
+    def _embed(self, texts: list[str]) -> dict[str, np.ndarray]:
+        assert self.embedder is not None
+        missing = sorted({t for t in texts if t not in self._cache})
+        if missing:
+            for text, vec in zip(missing, self.embedder.embed(missing), strict=True):
+                self._cache[text] = vec
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return {t: self._cache[t] for t in texts}
+
+    def _semantic_pass(self, analyses: list[_Analysis]) -> None:
+        texts = [text for a in analyses for _, _, text in a.pending]
+        if not texts or self.embedder is None:
+            return
+        vectors = self._embed(texts)
+        for a in analyses:
+            for start, end, text in a.pending:
+                hit = self._nearest(vectors[text], start, end)
+                if hit is not None:
+                    a.hits.append(hit)
+
+    def _nearest(self, vec: np.ndarray, start: int, end: int) -> Hit | None:
+        banned_sims = self._banned_vecs @ vec
+        best = int(np.argmax(banned_sims))
+        polite_sims = self._polite_vecs @ vec
+        polite = int(np.argmax(polite_sims))
+        score, rival = float(banned_sims[best]), float(polite_sims[polite])
+        if score < self.thresholds.semantic or score - rival < self.thresholds.margin:
+            return None
+        rule, variant = self._banned[best]
+        detail = f"nearest polite wording: {self._polite[polite]} ({rival:.3f})"
+        return Hit(rule, start, end, "semantic", variant, round(score, 3), detail)
+
+    # -- decisions --------------------------------------------------------------------------
+    def _exempt(self, a: _Analysis, hit: Hit) -> bool:
+        d_start, d_end = a.kept[hit.start], a.kept[hit.end - 1] + 1
+        s_start, s_end = next(((s, e) for s, e in a.sentences if s <= d_start < e), (0, len(a.disp.text)))
+        before, after = a.disp.text[s_start:d_start], a.disp.text[d_end:s_end]
+        if QUOTES.search(before[-1:]) and QUOTES.search(after[:1]):
+            return True  # quoted: the reply talks *about* the phrase
+        texts = {"before": before, "after": after, "sentence": a.disp.text[s_start:s_end]}
+        return any(regex.search(texts[where]) for where, regex in self._exemptions[hit.rule])
+
+    def _select(self, a: _Analysis) -> list[Hit]:
+        """Drop exempt hits, then keep the strongest of overlapping hits of one rule."""
+        ranked = sorted(
+            (h for h in a.hits if not self._exempt(a, h)),
+            key=lambda h: (-STRENGTH[h.kind], -h.score, -(h.end - h.start)),
+        )
+        chosen: list[Hit] = []
+        for hit in ranked:
+            if not any(c.rule == hit.rule and c.start < hit.end and hit.start < c.end for c in chosen):
+                chosen.append(hit)
+        return sorted(chosen, key=lambda h: (h.start, h.rule))
+
+    def _result(self, a: _Analysis, ctx: Context) -> CheckResult:
+        violations = [self._violation(a, hit) for hit in self._select(a)]
+        score, criteria = self.etiquette.score(a.disp.text, ctx, [v.rule for v in violations])
+        return CheckResult(text=a.disp.original, violations=violations, score=score, criteria=criteria)
+
+    def _violation(self, a: _Analysis, hit: Hit) -> Violation:
+        rule = self.rules[hit.rule]
+        start, end = a.sk.span(hit.start, hit.end)
+        return Violation(
+            rule=rule.id, title=rule.title, severity=rule.severity, start=start, end=end,
+            matched=a.disp.original[start:end], suggestion=rule.alternatives[0],
+            source=self.kb.cite(rule.sources[0]),
+            evidence=Evidence(kind=hit.kind, variant=hit.variant, score=hit.score, detail=hit.detail),
+        )  # fmt: skip

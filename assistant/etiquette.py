@@ -1,0 +1,132 @@
+"""The etiquette score: how courteous one reply is, criterion by criterion (0–100).
+
+Which criteria apply depends on the moment: a greeting is expected when the citizen arrives,
+an apology after a long wait, a farewell when they leave. ``Context`` says so explicitly (the
+drills know the stage); from a bare citizen utterance we infer it with the cues below. Whether
+a criterion was *met* is read from the reply with the cues in ``knowledge/criteria.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict
+
+from assistant.knowledge import KnowledgeBase
+
+# When does a criterion apply? Cues over the citizen's words (c) or the reply itself (r).
+OPENING_C = re.compile(r"你好|您好|请问|同志|我想|我要|想办|要办|办个|办理|在这|是这里|在哪|怎么办")
+WAITED_C = re.compile(r"等了|排了|排队|半天|好久|多久|这么久|白跑|又来|跑了|第[二三四两]次|怎么还|坏了|出错|系统|怎么回事|太慢")
+CLOSING_C = re.compile(r"谢谢|再见|走了|先走|我知道了|明白了|好的|行吧|那就这样|没有了|没别的")
+MATERIALS_C = re.compile(r"材料|证件|带齐|缺|还要|需要什么|要什么|准备|复印件|证明")
+MISSING_R = re.compile(r"缺|补(齐|交|正|充|上|全)|还需要|还要|少了|不齐|不全|没带")
+REDIRECT_R = re.compile(r"(去|到|找|前往)[^,。!?]{0,14}(窗口|部门|科|局|处|中心|大厅|服务台|楼|柜台|办理)|不归|不属于|不在我们|别的窗口|其他窗口")
+REFUSAL_R = re.compile(r"不能|不可以|无法|不予|办不了|不行|不符合|不允许|不受理|没办法")
+ENUMERATION_R = re.compile(r"[、;]|和|以及|还有|第[一二三]|[1-9][.)]|一是|一次性|全部|所有|告知书|告知单|清单|以下|这几")
+YOU_R = re.compile(r"你(?!们)")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the checker knows about the moment of a reply. ``None`` means: infer it."""
+
+    citizen: str = ""
+    opening: bool | None = None
+    closing: bool | None = None
+    waited: bool | None = None
+    missing_items: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def of(cls, value: Context | str | None) -> Context:
+        if isinstance(value, Context):
+            return value
+        return cls(citizen=value or "")
+
+
+class CriterionResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    title: str
+    applicable: bool
+    met: float  # 0..1, meaningful when applicable
+    weight: float
+    note: str
+    explanation: str
+    source: str
+
+
+def _flag(explicit: bool | None, pattern: re.Pattern[str], citizen: str) -> bool:
+    return explicit if explicit is not None else bool(citizen and pattern.search(citizen))
+
+
+class EtiquetteScorer:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.cues = {c.id: re.compile("|".join(f"(?:{p})" for p in c.cues)) if c.cues else None
+                     for c in kb.criteria}  # fmt: skip
+
+    def _met(self, criterion: str, reply: str) -> bool:
+        cue = self.cues.get(criterion)
+        return bool(cue and cue.search(reply))
+
+    def assess(self, reply: str, ctx: Context, banned_rules: list[str]) -> dict[str, tuple[bool, float, str]]:
+        """criterion id → (applicable, met 0..1, note). ``reply`` is the display form."""
+        c = ctx.citizen
+        out: dict[str, tuple[bool, float, str]] = {}
+        opening = _flag(ctx.opening, OPENING_C, c) and not _flag(ctx.closing, CLOSING_C, c)
+        out["greeting"] = (opening, float(self._met("greeting", reply)), "citizen just arrived")
+        out["honorific"] = self._honorific(reply)
+        inconvenienced = _flag(ctx.waited, WAITED_C, c) or bool(REFUSAL_R.search(reply))
+        out["apology"] = (inconvenienced, float(self._met("apology", reply)),
+                          "citizen waited or is refused/delayed")  # fmt: skip
+        closing = _flag(ctx.closing, CLOSING_C, c)
+        out["farewell"] = (closing, float(self._met("farewell", reply)), "citizen is leaving")
+        out["one_time_notice"] = self._one_time(reply, ctx)
+        redirect = bool(REDIRECT_R.search(reply)) or "pass_the_buck" in banned_rules
+        out["redirect_named"] = (redirect, float(self._met("redirect_named", reply)),
+                                 "reply sends the citizen elsewhere")  # fmt: skip
+        refusing = bool(REFUSAL_R.search(reply))
+        out["refusal_reason"] = (refusing, float(self._met("refusal_reason", reply)),
+                                 "reply refuses or says it cannot be done")  # fmt: skip
+        arguing = self._met("no_arguing", reply)  # its cues are the failures
+        out["no_arguing"] = (True, 0.0 if arguing else 1.0, "argues or blames" if arguing else "")
+        out["no_banned"] = (True, 0.0 if banned_rules else 1.0,
+                            ", ".join(sorted(set(banned_rules))))  # fmt: skip
+        return out
+
+    def _honorific(self, reply: str) -> tuple[bool, float, str]:
+        informal = len(YOU_R.findall(reply))
+        formal = reply.count("您")
+        if informal + formal:
+            return True, formal / (formal + informal), f"您 ×{formal}, 你 ×{informal}"
+        if len(reply) >= 8:  # a substantive reply with no form of address at all
+            return True, 1.0 if "请" in reply else 0.5, "no 您; 请 " + ("used" if "请" in reply else "missing")
+        return False, 1.0, ""
+
+    def _one_time(self, reply: str, ctx: Context) -> tuple[bool, float, str]:
+        if ctx.missing_items:
+            named = [item for item in ctx.missing_items if item in reply]
+            return True, len(named) / len(ctx.missing_items), f"named {len(named)}/{len(ctx.missing_items)}"
+        applies = bool(MISSING_R.search(reply)) or bool(
+            ctx.citizen and MATERIALS_C.search(ctx.citizen) and MISSING_R.search(reply)
+        )
+        listed = self._met("one_time_notice", reply) or bool(ENUMERATION_R.search(reply))
+        return applies, float(listed), "missing items mentioned"
+
+    def score(self, reply: str, ctx: Context, banned_rules: list[str]) -> tuple[int, dict[str, CriterionResult]]:
+        results: dict[str, CriterionResult] = {}
+        total = earned = 0.0
+        assessed = self.assess(reply, ctx, banned_rules)
+        for criterion in self.kb.criteria:
+            applicable, met, note = assessed.get(criterion.id, (False, 1.0, ""))
+            results[criterion.id] = CriterionResult(
+                id=criterion.id, title=criterion.title, applicable=applicable, met=round(met, 3),
+                weight=criterion.weight, note=note, explanation=criterion.explanation,
+                source=self.kb.cite(criterion.sources[0]),
+            )  # fmt: skip
+            if applicable:
+                total += criterion.weight
+                earned += criterion.weight * met
+        return (round(100 * earned / total) if total else 100), results

@@ -1,0 +1,141 @@
+"""Lexical evidence of banned phrases: exact, normalised, homophone, pattern and fuzzy hits.
+
+Everything is matched on the *skeleton* of a reply (see ``text.py``) with a character-level
+Aho–Corasick automaton, so obfuscation (spaces, zero-width characters, full-width forms,
+traditional characters, repeats, emoji) does not hide a phrase, and spans map back to the
+original text. Homophone typos are found by a second automaton over pinyin keys.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import ahocorasick
+from rapidfuzz import fuzz, process
+
+from assistant.knowledge import KnowledgeBase
+from assistant.text import Normalised, key, pinyin_key
+
+EvidenceKind = Literal["exact", "normalised", "fuzzy", "semantic"]
+SHORT_KEY = 2  # keys this short ("不行", "没有") only count when they are a whole sentence
+HOMOPHONE_MIN = 3  # shorter homophones collide with ordinary words (不行 / 步行)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One banned wording: a manual phrase or one of our variants, under its rule."""
+
+    rule: str
+    text: str
+    key: str
+    origin: Literal["phrase", "variant"]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A candidate violation in skeleton coordinates ``[start, end)``."""
+
+    rule: str
+    start: int
+    end: int
+    kind: EvidenceKind
+    variant: str
+    score: float
+    detail: str
+
+
+def _automaton(pairs: list[tuple[str, Entry]]) -> ahocorasick.Automaton:
+    auto = ahocorasick.Automaton()
+    for word, entry in pairs:
+        if auto.exists(word):
+            auto.get(word).append(entry)
+        else:
+            auto.add_word(word, [entry])
+    auto.make_automaton()
+    return auto
+
+
+class LexicalMatcher:
+    """Built once from the knowledge base; ``hits`` is pure and thread-safe."""
+
+    def __init__(self, kb: KnowledgeBase, fuzzy_cutoff: float = 84.0) -> None:
+        self.entries: list[Entry] = []
+        for rule in kb.rules:
+            for origin, texts in (("phrase", rule.phrases), ("variant", rule.variants)):
+                for text in texts:
+                    if k := key(text):
+                        self.entries.append(Entry(rule.id, text, k, origin))  # type: ignore[arg-type]
+        self._exact = _automaton([(e.key, e) for e in self.entries])
+        self._sound = _automaton(
+            [(pinyin_key(e.key), e) for e in self.entries if len(e.key) >= HOMOPHONE_MIN]
+        )
+        self._patterns = [
+            (rule.id, pattern, re.compile(pattern)) for rule in kb.rules for pattern in rule.patterns
+        ]
+        # fuzzy matching compares whole clauses with our longer wordings only
+        self._fuzzy = [e for e in self.entries if len(e.key) >= 4]
+        self._fuzzy_keys = [e.key for e in self._fuzzy]
+        self.fuzzy_cutoff = fuzzy_cutoff
+
+    def hits(self, sk: Normalised, sentence_spans: list[tuple[int, int]]) -> list[Hit]:
+        """All lexical hits in a skeleton; ``sentence_spans`` are skeleton sentence spans."""
+        found = self._exact_hits(sk, sentence_spans)
+        found += self._homophone_hits(sk, sentence_spans)
+        for rule, pattern, regex in self._patterns:
+            for m in regex.finditer(sk.text):
+                if m.end() > m.start():
+                    found.append(Hit(rule, m.start(), m.end(), "normalised", pattern, 1.0, "pattern"))
+        return found
+
+    def _exact_hits(self, sk: Normalised, sentences: list[tuple[int, int]]) -> list[Hit]:
+        found: list[Hit] = []
+        for end_index, entries in self._exact.iter(sk.text):
+            for entry in entries:
+                start, end = end_index - len(entry.key) + 1, end_index + 1
+                if len(entry.key) <= SHORT_KEY and not _is_whole_sentence(start, end, sentences):
+                    continue
+                o_start, o_end = sk.span(start, end)
+                verbatim = sk.original[o_start:o_end] in (entry.text, entry.key)
+                kind: EvidenceKind = "exact" if verbatim else "normalised"
+                found.append(Hit(entry.rule, start, end, kind, entry.text, 1.0, entry.origin))
+        return found
+
+    def _homophone_hits(self, sk: Normalised, sentences: list[tuple[int, int]]) -> list[Hit]:
+        found: list[Hit] = []
+        for end_index, entries in self._sound.iter(pinyin_key(sk.text)):
+            for entry in entries:
+                start = end_index - len(entry.key) + 1
+                typed = sk.text[start : end_index + 1]
+                same = sum(a == b for a, b in zip(typed, entry.key, strict=True))
+                # at least half the characters must be right, or 布置到 would be 不知道
+                if typed != entry.key and same * 2 >= len(entry.key):
+                    score = same / len(entry.key)
+                    found.append(Hit(entry.rule, start, end_index + 1, "fuzzy", entry.text,
+                                     score, f"homophone of {entry.text}"))  # fmt: skip
+        return found
+
+    def fuzzy_hit(self, clause_key: str, offset: int) -> Hit | None:
+        """The closest of our wordings to a whole clause, if close enough."""
+        if len(clause_key) < 4:
+            return None
+        best = process.extractOne(
+            clause_key, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff
+        )
+        if best is None:
+            return None
+        entry = self._fuzzy[best[2]]
+        return Hit(entry.rule, offset, offset + len(clause_key), "fuzzy", entry.text,
+                   round(best[1] / 100, 3), "similar wording")  # fmt: skip
+
+    def suspicion(self, clause_key: str) -> float:
+        """How much a clause resembles any banned wording (0–1): the gate of the semantic pass."""
+        if not clause_key:
+            return 0.0
+        best = process.extractOne(clause_key, self._fuzzy_keys, scorer=fuzz.partial_ratio)
+        return float(best[1]) / 100 if best else 0.0
+
+
+def _is_whole_sentence(start: int, end: int, sentences: list[tuple[int, int]]) -> bool:
+    return any(s_start == start and s_end == end for s_start, s_end in sentences)

@@ -1,0 +1,172 @@
+"""Chinese text normalisation that keeps a map back to what the trainee typed.
+
+Two views of a reply are used for matching, each carrying ``offsets`` into the original:
+
+* ``normalise(text)`` — the *display* form: NFKC (full-width → half-width), traditional →
+  simplified, lower case; whitespace, zero-width characters, emoji and variation selectors
+  removed; punctuation kept, so sentences and clauses can still be split.
+* ``skeleton(display)`` — the *matching key*: punctuation and symbols removed too, and runs
+  of a repeated character collapsed ("不知知道道" → "不知道"), so "不 . 知 . 道" matches.
+
+``pinyin_key`` maps each Han character of a skeleton to its toneless syllable (one private-use
+code point per syllable), so homophone typos ("不知到", "神精病") align character for character.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+# Characters that carry no meaning in a typed reply: whitespace, zero-width and bidi marks,
+# variation selectors, emoji and pictographs.
+_INVISIBLE = (
+    r"\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202f"
+    r"\u205f-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
+    r"\u2190-\u21ff\u2300-\u23ff\u2460-\u24ff\u25a0-\u27bf\u2900-\u297f\u2b00-\u2bff"
+    r"\u3030\u303d\u3297\u3299\U0001f000-\U0001faff\U000e0000-\U000e007f"
+)
+_KEEP_DISPLAY = re.compile(f"[^{_INVISIBLE}]")
+# Punctuation and symbols dropped from the skeleton (after NFKC, so only half-width ASCII
+# forms and CJK punctuation remain).
+_PUNCT = re.compile(
+    r"[!-/:-@\[-`{-~\u00a1-\u00bf\u00d7\u00f7\u2010-\u2027\u2030-\u205e"
+    r"\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u30fb\ufe30-\ufe4f]"
+)
+SENTENCE_END = "。!?;…\n"
+_SENTENCE = re.compile(r"[^。!?;…\n]+[。!?;…\n]*")
+_CLAUSE = re.compile(r"[^,。!?;…、\n]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    """Normalised text plus, for each of its characters, the index in the original."""
+
+    text: str
+    offsets: tuple[int, ...]
+    original: str
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original ``[start, end)`` covering normalised characters ``[start, end)``."""
+        if start >= end:
+            at = self.offsets[start] if start < len(self.offsets) else len(self.original)
+            return at, at
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    import opencc  # imported lazily: building the converter reads its dictionaries
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return str(_t2s().convert(text))
+
+
+def _nfkc_with_offsets(text: str) -> tuple[str, list[int]]:
+    folded = unicodedata.normalize("NFKC", text)
+    if len(folded) == len(text):
+        return folded, list(range(len(text)))
+    chars: list[str] = []
+    offsets: list[int] = []
+    for index, char in enumerate(text):
+        piece = unicodedata.normalize("NFKC", char)
+        chars.append(piece)
+        offsets.extend([index] * len(piece))
+    return "".join(chars), offsets
+
+
+def _simplify_with_offsets(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+    simplified = to_simplified(text)
+    if len(simplified) == len(text):
+        return simplified, offsets
+    # Phrase-level conversion changed the length: fall back to character by character.
+    chars: list[str] = []
+    new_offsets: list[int] = []
+    for char, offset in zip(text, offsets, strict=True):
+        piece = to_simplified(char)
+        chars.append(piece)
+        new_offsets.extend([offset] * len(piece))
+    return "".join(chars), new_offsets
+
+
+def normalise(text: str) -> Normalised:
+    """The display form of ``text`` (see module docstring)."""
+    folded, offsets = _nfkc_with_offsets(text)
+    simplified, offsets = _simplify_with_offsets(folded.lower(), offsets)
+    kept = [(m.start(), m.group()) for m in _KEEP_DISPLAY.finditer(simplified)]
+    return Normalised(
+        text="".join(char for _, char in kept),
+        offsets=tuple(offsets[index] for index, _ in kept),
+        original=text,
+    )
+
+
+def skeleton_indices(display_text: str) -> list[int]:
+    """Indices of the display characters the skeleton keeps, in order."""
+    kept: list[int] = []
+    previous = ""
+    for index, char in enumerate(display_text):
+        if char == previous or _PUNCT.match(char):
+            continue
+        kept.append(index)
+        previous = char
+    return kept
+
+
+def skeleton(display: Normalised, kept: list[int] | None = None) -> Normalised:
+    """The matching key of a display form, with offsets into the *original* text."""
+    kept = skeleton_indices(display.text) if kept is None else kept
+    return Normalised(
+        text="".join(display.text[i] for i in kept),
+        offsets=tuple(display.offsets[i] for i in kept),
+        original=display.original,
+    )
+
+
+def key(text: str) -> str:
+    """The skeleton string of a phrase, for building matchers."""
+    return skeleton(normalise(text)).text
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences of a display text, split at 。!?;… and newlines."""
+    return [(m.start(), m.end()) for m in _SENTENCE.finditer(text)]
+
+
+def clauses(text: str) -> list[tuple[int, int]]:
+    """Spans of the clauses of a display text, split at commas and sentence ends too."""
+    return [(m.start(), m.end()) for m in _CLAUSE.finditer(text) if m.group().strip()]
+
+
+@lru_cache(maxsize=1)
+def _pinyin_table() -> dict[int, str]:
+    """Han character → private-use code point of its first toneless reading."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    syllables: dict[str, str] = {}
+    table: dict[int, str] = {}
+    for code_point, readings in pinyin_dict.items():
+        first = unicodedata.normalize("NFKD", readings.split(",")[0])
+        toneless = "".join(c for c in first if not unicodedata.combining(c))
+        if toneless not in syllables:
+            syllables[toneless] = chr(0xE000 + len(syllables))
+        table[code_point] = syllables[toneless]
+    return table
+
+
+def pinyin_key(text: str) -> str:
+    """Same length as ``text``: each Han character replaced by its syllable's code point."""
+    return text.translate(_pinyin_table())
+
+
+def chinese_ratio(text: str) -> float:
+    """Share of Han characters, used to tell Chinese text from binary garbage."""
+    if not text:
+        return 0.0
+    han = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    return han / len(text)
