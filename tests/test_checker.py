@@ -1,0 +1,77 @@
+"""The reply checker: what it must catch, what it must leave alone, and what it reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from assistant.checker import Checker
+from assistant.errors import InputError
+from tests.conftest import cases
+
+FLAG = cases("checker_cases.yaml", "flag")
+LEXICAL_FLAG = [c for c in FLAG if not c.values[0].get("model")]
+PASS = cases("checker_cases.yaml", "pass")
+
+
+@pytest.mark.parametrize("case", LEXICAL_FLAG)
+def test_lexical_passes_catch_obfuscated_phrases(lexical_checker: Checker, case: dict[str, Any]) -> None:
+    result = lexical_checker.check(case["text"])
+    hits = [v for v in result.violations if v.rule == case["rule"]]
+    assert hits, f"missed {case['rule']}: {result.violations}"
+    spans = [case["text"][h.start : h.end] for h in hits]
+    assert case["span"] in spans
+    assert case["span"] in [h.matched for h in hits]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", FLAG)
+def test_real_checker_catches_violations_and_paraphrases(checker: Checker, case: dict[str, Any]) -> None:
+    result = checker.check(case["text"])
+    assert case["rule"] in {v.rule for v in result.violations}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", PASS)
+def test_polite_replies_are_not_flagged(checker: Checker, case: dict[str, Any]) -> None:
+    assert checker.check(case["text"]).violations == []
+
+
+def test_violation_reports_suggestion_source_and_evidence(lexical_checker: Checker) -> None:
+    (violation,) = lexical_checker.check("不知道。").violations
+    assert violation.suggestion in lexical_checker.kb.rule("dont_know").alternatives
+    assert violation.source.startswith("《")
+    assert violation.evidence.kind == "exact"
+    assert violation.evidence.variant == "不知道"
+
+
+def test_obfuscated_match_is_reported_as_normalised(lexical_checker: Checker) -> None:
+    (violation,) = lexical_checker.check("不 知 道").violations
+    assert violation.evidence.kind == "normalised"
+
+
+def test_homophone_match_is_reported_as_fuzzy_with_the_phrase(lexical_checker: Checker) -> None:
+    (violation,) = lexical_checker.check("神精病").violations
+    assert violation.evidence.kind == "fuzzy"
+    assert "神经病" in violation.evidence.detail
+
+
+@pytest.mark.slow
+def test_semantic_match_names_the_nearest_banned_variant(checker: Checker) -> None:
+    result = checker.check("这事我说不上来。")
+    (violation,) = [v for v in result.violations if v.rule == "dont_know"]
+    assert violation.evidence.kind in ("semantic", "fuzzy")
+    assert violation.evidence.variant
+
+
+@pytest.mark.parametrize("reply", ["", "   ", "\n"])
+def test_empty_reply_is_an_input_error(lexical_checker: Checker, reply: str) -> None:
+    with pytest.raises(InputError, match="empty"):
+        lexical_checker.check(reply)
+
+
+def test_check_many_equals_check_one_by_one(lexical_checker: Checker) -> None:
+    replies = [("不知道", None), ("您好,请稍等。", "你好"), ("神经病", None)]
+    batch = lexical_checker.check_many(replies)
+    assert batch == [lexical_checker.check(r, c) for r, c in replies]

@@ -1,0 +1,44 @@
+"""Normalisation sees through obfuscation and keeps offsets into what was typed."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.text import clauses, key, normalise, pinyin_key, sentences, skeleton
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        pytest.param("不 知 道", "不知道", id="spaces inside a phrase"),
+        pytest.param("不\u200b知\u200d道", "不知道", id="zero-width characters"),
+        pytest.param("不.知.道!", "不知道", id="punctuation inside a phrase"),
+        pytest.param("問別人去", "问别人去", id="traditional characters"),
+        pytest.param("ｎｃ神经病", "nc神经病", id="full-width letters"),
+        pytest.param("不知知道道道", "不知道", id="repeated characters"),
+        pytest.param("下班了🙄明天再来", "下班了明天再来", id="emoji"),
+    ],
+)
+def test_key_sees_through_obfuscation(typed: str, expected: str) -> None:
+    assert key(typed) == expected
+
+
+def test_skeleton_offsets_point_into_the_original() -> None:
+    typed = "您好!你去 問\u200b別人吧"
+    sk = skeleton(normalise(typed))
+    start = sk.text.index("你去问别人")
+    o_start, o_end = sk.span(start, start + len("你去问别人"))
+    assert typed[o_start:o_end] == "你去 問\u200b別人"
+
+
+def test_display_form_keeps_sentence_punctuation() -> None:
+    display = normalise("您好，请稍等。我帮您查一下！").text
+    assert [display[s:e] for s, e in sentences(display)] == ["您好,请稍等。", "我帮您查一下!"]
+    assert [display[s:e] for s, e in clauses(display)] == ["您好", "请稍等", "我帮您查一下"]
+
+
+def test_homophones_share_a_pinyin_key_and_unrelated_words_do_not() -> None:
+    assert pinyin_key("不知到") == pinyin_key("不知道")
+    assert pinyin_key("神精病") == pinyin_key("神经病")
+    assert pinyin_key("请稍等") != pinyin_key("不知道")
+    assert len(pinyin_key("abc不知道")) == len("abc不知道")
