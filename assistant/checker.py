@@ -33,6 +33,7 @@ from assistant.text import Normalised, clauses, normalise, sentences, skeleton, 
 STRENGTH = {"exact": 3, "normalised": 2, "fuzzy": 1, "semantic": 0}
 QUOTES = re.compile(r"[\"'“”‘’「」『』《》]")
 MAX_REPLY_CHARS = 5000
+MIN_CLAUSE = 4  # e5 cannot tell 没关系 from 跟我没关系: shorter clauses are left to lexical passes
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,10 @@ class Thresholds:
     """Decision thresholds, tuned on evals/check_dev.jsonl (see README, `assistant eval check`)."""
 
     fuzzy: float = 84.0  # rapidfuzz ratio (0–100) of a clause to one of our wordings
-    gate: float = 0.5  # lexical suspicion a clause needs before it is embedded
-    semantic: float = 0.90  # cosine of a clause to its nearest banned wording
-    margin: float = 0.015  # … which must beat the nearest polite wording by this much
+    gate: float = 0.34  # lexical suspicion a clause needs before it is embedded
+    semantic: float = 0.88  # cosine of a clause to its nearest banned wording
+    margin: float = 0.02  # … which must beat the nearest polite wording by this much
+    context: float = 0.01  # and the whole sentence must lean banned by this much (in context)
 
 
 class Evidence(BaseModel):
@@ -84,7 +86,7 @@ class _Analysis:
     kept: list[int]  # skeleton index → display index
     sentences: list[tuple[int, int]]  # display spans
     hits: list[Hit]
-    pending: list[tuple[int, int, str]]  # skeleton clause spans + display text for the model
+    pending: list[tuple[int, int, str, str]]  # skeleton clause span, clause and sentence text
 
 
 class Checker:
@@ -104,7 +106,8 @@ class Checker:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         if embedder is not None:
-            self._banned = [(e.rule, e.text) for e in self.lexical.entries]
+            semantic_rules = {r.id for r in kb.rules if r.semantic}
+            self._banned = [(e.rule, e.text) for e in self.lexical.entries if e.rule in semantic_rules]
             self._banned_vecs = embedder.embed([t for _, t in self._banned])
             self._polite = sorted({p for r in kb.rules for p in (*r.near_misses, *r.alternatives)}
                                   | {p for s in kb.situations for p in s.phrases})  # fmt: skip
@@ -140,16 +143,17 @@ class Checker:
         sent_spans = sentences(disp.text)
         sk_sentences = [self._to_skeleton(kept, s, e) for s, e in sent_spans]
         hits = self.lexical.hits(sk, sk_sentences)
-        pending: list[tuple[int, int, str]] = []
+        pending: list[tuple[int, int, str, str]] = []
         for c_start, c_end in clauses(disp.text):
             s, e = self._to_skeleton(kept, c_start, c_end)
-            if e - s < 3 or any(h.start < e and s < h.end for h in hits):
+            if e - s < MIN_CLAUSE or any(h.start < e and s < h.end for h in hits):
                 continue
             fuzzy = self.lexical.fuzzy_hit(sk.text[s:e], s)
             if fuzzy is not None:
                 hits.append(fuzzy)
             elif self.embedder is not None and self.lexical.suspicion(sk.text[s:e]) >= self.thresholds.gate:
-                pending.append((s, e, disp.text[c_start:c_end]))
+                sentence = next((disp.text[a:b] for a, b in sent_spans if a <= c_start < b), "")
+                pending.append((s, e, disp.text[c_start:c_end], sentence))
         return _Analysis(disp, sk, kept, sent_spans, hits, pending)
 
     @staticmethod
@@ -158,35 +162,45 @@ class Checker:
 
     def _embed(self, texts: list[str]) -> dict[str, np.ndarray]:
         assert self.embedder is not None
-        missing = sorted({t for t in texts if t not in self._cache})
+        found = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = sorted(set(texts) - set(found))
         if missing:
             for text, vec in zip(missing, self.embedder.embed(missing), strict=True):
-                self._cache[text] = vec
-                if len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-        return {t: self._cache[t] for t in texts}
+                found[text] = vec
+                if self._cache_size:
+                    self._cache[text] = vec
+                    if len(self._cache) > self._cache_size:
+                        self._cache.popitem(last=False)
+        return found
 
     def _semantic_pass(self, analyses: list[_Analysis]) -> None:
-        texts = [text for a in analyses for _, _, text in a.pending]
+        texts = [t for a in analyses for _, _, clause, sentence in a.pending for t in (clause, sentence)]
         if not texts or self.embedder is None:
             return
         vectors = self._embed(texts)
         for a in analyses:
-            for start, end, text in a.pending:
-                hit = self._nearest(vectors[text], start, end)
+            for start, end, clause, sentence in a.pending:
+                hit = self._decide(vectors[clause], vectors[sentence], start, end)
                 if hit is not None:
                     a.hits.append(hit)
 
-    def _nearest(self, vec: np.ndarray, start: int, end: int) -> Hit | None:
+    def nearest(self, vec: np.ndarray) -> tuple[int, float, int, float]:
+        """(banned index, its cosine, polite index, its cosine) for one vector."""
         banned_sims = self._banned_vecs @ vec
-        best = int(np.argmax(banned_sims))
         polite_sims = self._polite_vecs @ vec
-        polite = int(np.argmax(polite_sims))
-        score, rival = float(banned_sims[best]), float(polite_sims[polite])
-        if score < self.thresholds.semantic or score - rival < self.thresholds.margin:
+        best, polite = int(np.argmax(banned_sims)), int(np.argmax(polite_sims))
+        return best, float(banned_sims[best]), polite, float(polite_sims[polite])
+
+    def _decide(self, clause: np.ndarray, sentence: np.ndarray, start: int, end: int) -> Hit | None:
+        t = self.thresholds
+        best, score, polite, rival = self.nearest(clause)
+        if score < t.semantic or score - rival < t.margin:
+            return None
+        _, s_score, _, s_rival = self.nearest(sentence)
+        if s_score - s_rival < t.context:  # rude-looking clause in a polite sentence
             return None
         rule, variant = self._banned[best]
-        detail = f"nearest polite wording: {self._polite[polite]} ({rival:.3f})"
+        detail = f"nearest polite wording: {self._polite[polite]} ({rival:.3f}); sentence lean {s_score - s_rival:+.3f}"
         return Hit(rule, start, end, "semantic", variant, round(score, 3), detail)
 
     # -- decisions --------------------------------------------------------------------------

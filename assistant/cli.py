@@ -28,7 +28,7 @@ eval_app = typer.Typer(help="Measure accuracy on labelled sets in evals/.", no_a
 model_app = typer.Typer(help="The local embedding model.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 app.add_typer(model_app, name="model")
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, width=140)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 BATCH = 64

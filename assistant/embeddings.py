@@ -65,12 +65,16 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
 
         torch.set_num_threads(threads)
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter CLI output
         try:
             self._model: Any = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load the embedding model from {path}: {exc}") from exc
         self._prompts = set(getattr(self._model, "prompts", {}) or {})
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         self.name = path.name
 
     def embed(self, texts: Sequence[str], kind: Kind = "query") -> np.ndarray:

@@ -95,10 +95,11 @@ def _read_docx(path: Path) -> str:
     import zipfile
 
     import docx
+    from docx.opc.exceptions import PackageNotFoundError
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
         raise IngestError(f"{path}: not a valid .docx file ({exc})") from exc
     return "\n".join(p.text for p in document.paragraphs)
 

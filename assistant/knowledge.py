@@ -71,8 +71,11 @@ class BannedRule(Model):
     severity: int = Field(ge=1, le=3, description="1 curt … 3 insulting; drives drill patience")
     phrases: list[str] = Field(min_length=1, description="the banned phrases as the manuals word them")
     variants: list[str] = Field(default_factory=list, description="paraphrases we wrote")
-    patterns: list[str] = Field(default_factory=list, description="regexes over normalised text")
+    patterns: list[str] = Field(
+        default_factory=list, description="regexes over each sentence's skeleton (^ $ = sentence)"
+    )
     exemptions: list[Exemption] = Field(default_factory=list)
+    semantic: bool = Field(default=True, description="also match paraphrases by embedding")
     near_misses: list[str] = Field(
         default_factory=list, description="polite replies that look alike; semantic negatives"
     )

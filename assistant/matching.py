@@ -83,10 +83,13 @@ class LexicalMatcher:
         """All lexical hits in a skeleton; ``sentence_spans`` are skeleton sentence spans."""
         found = self._exact_hits(sk, sentence_spans)
         found += self._homophone_hits(sk, sentence_spans)
-        for rule, pattern, regex in self._patterns:
-            for m in regex.finditer(sk.text):
-                if m.end() > m.start():
-                    found.append(Hit(rule, m.start(), m.end(), "normalised", pattern, 1.0, "pattern"))
+        for s_start, s_end in sentence_spans:  # per sentence, so ^ and $ anchor to a sentence
+            sentence = sk.text[s_start:s_end]
+            for rule, pattern, regex in self._patterns:
+                for m in regex.finditer(sentence):
+                    if m.end() > m.start():
+                        found.append(Hit(rule, s_start + m.start(), s_start + m.end(), "normalised",
+                                         pattern, 1.0, "pattern"))  # fmt: skip
         return found
 
     def _exact_hits(self, sk: Normalised, sentences: list[tuple[int, int]]) -> list[Hit]:

@@ -9,7 +9,15 @@ import pytest
 
 from assistant import retrieval
 from assistant.embeddings import FakeEmbedder
-from assistant.retrieval import LexicalIndex, Passage, Retriever, Tokenizer, corpus_key, open_index, rrf
+from assistant.retrieval import (
+    LexicalIndex,
+    Passage,
+    Retriever,
+    Tokenizer,
+    corpus_key,
+    open_index,
+    rrf,
+)
 
 PASSAGES = [
     Passage(id="p1", title="一次性告知", text="材料不齐全时,一次性告知需要补正的全部材料,并出具补正材料告知书。", source="m002 事项受理", kind="procedure"),

@@ -1,0 +1,73 @@
+"""Benchmark of `Checker.check` on this machine (not a test: numbers, not pass/fail).
+
+    .venv/bin/python benchmarks/bench_check.py [--replies N]
+
+Replies are the labelled eval sets (dev + test, all unique). The embedding cache is off for
+the cold figures, so every suspicious clause is embedded as it would be for new text.
+Prints one JSON object; the README quotes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import time
+
+from assistant.checker import Checker
+from assistant.config import ROOT, get_settings
+from assistant.embeddings import load_embedder
+from assistant.evaluation import CheckCase, load_cases
+from assistant.knowledge import load_knowledge
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def single_latency(checker: Checker, items: list[tuple[str, str | None]]) -> dict[str, float]:
+    times = []
+    for text, context in items:
+        started = time.perf_counter()
+        checker.check(text, context)
+        times.append((time.perf_counter() - started) * 1000)
+    return {"p50_ms": round(statistics.median(times), 2), "p99_ms": round(percentile(times, 0.99), 2)}
+
+
+def batch_rate(checker: Checker, items: list[tuple[str, str | None]], batch: int = 64) -> float:
+    started = time.perf_counter()
+    for i in range(0, len(items), batch):
+        checker.check_many(items[i : i + batch])
+    return round(len(items) / (time.perf_counter() - started), 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lexical-replies", type=int, default=20000)
+    args = parser.parse_args()
+    settings = get_settings()
+    kb = load_knowledge(settings.knowledge_dir)
+    cases = [c for f in ("check_dev.jsonl", "check_test.jsonl") for c in load_cases(ROOT / "evals" / f, CheckCase)]
+    items = [(c.text, c.context) for c in cases]
+    lexical = Checker(kb)
+    lexical.check_many(items[:10])  # warm the converters
+    repeated = (items * (args.lexical_replies // len(items) + 1))[: args.lexical_replies]
+    report: dict[str, object] = {"replies": len(items)}
+    report["lexical"] = {"batch_replies_per_s": batch_rate(lexical, repeated), **single_latency(lexical, items)}
+    started = time.perf_counter()
+    semantic = Checker(kb, load_embedder(settings), cache_size=0)
+    report["model_and_checker_load_s"] = round(time.perf_counter() - started, 2)
+    report["semantic_cold"] = {"batch_replies_per_s": batch_rate(semantic, items), **single_latency(semantic, items)}
+    gated = sum(len(semantic._analyse(t).pending) for t, _ in items)
+    report["clauses_embedded_per_reply"] = round(gated / len(items), 3)
+    warm = Checker(kb, semantic.embedder)
+    warm.check_many(items)
+    report["semantic_warm_cache"] = single_latency(warm, items)
+    report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The command line as a user runs it: real subprocesses, exit codes, stdout and stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.config import ROOT
+from tests.conftest import DATA
+
+
+def run(*args: str, stdin: bytes = b"", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "assistant", *args], input=stdin, capture_output=True,
+                          cwd=ROOT, env=environment, timeout=600)  # fmt: skip
+
+
+def lines(out: bytes) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+
+
+def test_check_one_reply_as_json() -> None:
+    result = run("check", "--text", "不知道,你去问别人。", "--context", "社保卡在哪补办?", "--json", "--lexical")
+    assert result.returncode == 0, result.stderr
+    (obj,) = lines(result.stdout)
+    assert {v["rule"] for v in obj["violations"]} == {"dont_know", "pass_the_buck"}  # type: ignore[union-attr]
+    violation = obj["violations"][0]  # type: ignore[index]
+    assert set(violation) == {"rule", "start", "end", "matched", "suggestion", "source", "evidence"}
+    assert 0 <= obj["score"] <= 100  # type: ignore[operator]
+
+
+def test_batch_reports_each_bad_line_and_processes_the_rest() -> None:
+    good = json.dumps({"id": "a", "text": "您好,请坐。"}, ensure_ascii=False).encode()
+    bad = [
+        b"{not json",
+        json.dumps({"id": "no-text"}).encode(),
+        json.dumps({"id": "blank", "text": "   "}).encode(),
+        b'{"id": "big", "text": "' + "好".encode() * 400_000 + b'"}',
+        b"\x00\x01\x02binary",
+        json.dumps({"id": "gbk", "text": "x"}).encode().replace(b'"x"', b'"' + "不知道".encode("gbk") + b'"'),
+        json.dumps(["not", "an", "object"]).encode(),
+    ]
+    good2 = json.dumps({"id": "b", "text": "神经病", "context": "请问在哪办?"}, ensure_ascii=False).encode()
+    result = run("check", "--json", "--lexical", stdin=b"\n".join([good, *bad, good2]) + b"\n")
+    assert result.returncode == 1
+    assert [o["id"] for o in lines(result.stdout)] == ["a", "b"]
+    errors = result.stderr.decode()
+    for number, message in [(2, "invalid JSON"), (3, "missing field 'text'"), (4, "is empty"),
+                            (5, "byte limit"), (6, "binary"), (7, "not UTF-8"), (8, "expected a JSON object")]:  # fmt: skip
+        assert f"line {number}: {message}" in errors, errors
+    assert "2 processed, 7 failed" in errors
+
+
+def test_batch_of_good_lines_exits_zero() -> None:
+    stdin = "\n".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) for i, t in enumerate(["您好", "再见"]))
+    result = run("check", "--json", "--lexical", stdin=stdin.encode())
+    assert result.returncode == 0, result.stderr
+    assert len(lines(result.stdout)) == 2
+
+
+def test_human_report_shows_the_violation_and_suggestion() -> None:
+    result = run("check", "--text", "有牌子,自己看", "--lexical")
+    text = result.stdout.decode()
+    assert result.returncode == 0
+    assert "read_it_yourself" in text and "建议" in text and "依据" in text
+
+
+def test_scenarios_are_listed_as_json() -> None:
+    result = run("scenarios", "--json")
+    rows = json.loads(result.stdout)
+    assert len(rows) >= 12 and {"id", "title", "persona", "difficulty"} <= set(rows[0])
+
+
+def test_scripted_drill_writes_one_json_object(tmp_path: Path) -> None:
+    replies = tmp_path / "replies.txt"
+    replies.write_text("神经病\n你有完没完\n我就是这个态度,你告去\n不知道\n有牌子自己看\n拎不清\n再见\n再见\n", encoding="utf-8")
+    result = run("drill", "angry_complaint", "--replies", str(replies), "--seed", "5", "--json",
+                 env={"ASSISTANT_SEMANTIC": "false"})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    obj = json.loads(result.stdout)
+    assert obj["outcome"] == "complaint" and obj["seed"] == 5
+    assert set(obj["turns"][0]) == {"citizen", "trainee", "violations", "behaviours", "feedback"}
+    assert obj["ignored_replies"] > 0 and "ignored" in result.stderr.decode()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["drill", "nope", "--replies", str(DATA / "drill_paths.yaml")], "unknown scenario 'nope'", id="unknown scenario"),
+        pytest.param(["drill", "first_time", "--replies", "/no/such/file"], "no such file", id="missing replies file"),
+        pytest.param(["ingest", "/no/such/file.txt"], "no such file", id="missing document"),
+        pytest.param(["eval", "check", "/no/such/file.jsonl"], "No such file", id="missing eval file"),
+    ],
+)
+def test_errors_are_one_clear_line_and_exit_two(args: list[str], message: str) -> None:
+    result = run(*args, env={"ASSISTANT_SEMANTIC": "false"})
+    assert result.returncode == 2
+    assert message in result.stderr.decode()
+    assert "Traceback" not in result.stderr.decode()
