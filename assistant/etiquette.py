@@ -16,15 +16,19 @@ from pydantic import BaseModel, ConfigDict
 from assistant.knowledge import KnowledgeBase
 
 # When does a criterion apply? Cues over the citizen's words (c) or the reply itself (r).
-OPENING_C = re.compile(r"你好|您好|请问|同志|我想|我要|想办|要办|办个|办理|在这|是这里|在哪|怎么办")
-WAITED_C = re.compile(r"等了|排了|排队|半天|好久|多久|这么久|白跑|又来|跑了|第[二三四两]次|怎么还|坏了|出错|系统|怎么回事|太慢")
+OPENING_C = re.compile(r"你好|您好|[早上下中晚]午?上?好|请问|同志|我想|我要|我是来|来[领办交取]|想办|要办|办个|办理|在这|是这里|在哪|怎么办")
+WAITED_C = re.compile(r"等了|排了|排队|半天|好久|多久|这么久|一直|\d+分钟|[一二三四五六七八九十几半]+(分钟|个?小时)|白跑|又跑|跑一趟|又来|跑了|第[二三四两]次|怎么还|又退|退回|坏了|出错|系统|怎么回事|太慢")
 CLOSING_C = re.compile(r"谢谢|再见|走了|先走|我知道了|明白了|好的|行吧|那就这样|没有了|没别的")
-MATERIALS_C = re.compile(r"材料|证件|带齐|缺|还要|需要什么|要什么|准备|复印件|证明")
-MISSING_R = re.compile(r"缺|补(齐|交|正|充|上|全)|还需要|还要|少了|不齐|不全|没带")
-REDIRECT_R = re.compile(r"(去|到|找|前往)[^,。!?]{0,14}(窗口|部门|科|局|处|中心|大厅|服务台|楼|柜台|办理)|不归|不属于|不在我们|别的窗口|其他窗口")
-REFUSAL_R = re.compile(r"不能|不可以|无法|不予|办不了|不行|不符合|不允许|不受理|没办法")
-ENUMERATION_R = re.compile(r"[、;]|和|以及|还有|第[一二三]|[1-9][.)]|一是|一次性|全部|所有|告知书|告知单|清单|以下|这几")
+MATERIALS_C = re.compile(r"材料|证件|带齐|缺|还要|需要什么|要什么|要带|够了吗|齐了吗|准备|复印件")
+MISSING_R = re.compile(r"缺|补(齐|交|正|充|上|全)|还需要|还要|还差|少了|不齐|不全|没带")
+REDIRECT_R = re.compile(r"(去|到|找|前往|在)[^,。!?]{0,14}(窗口|部门|科|局|处|所|中心|大厅|服务台|楼|柜台)|不归|不属于|不在我们|别的窗口|其他窗口|在那边|那边有")
+REFUSAL_R = re.compile(r"不能|不可以|无法|不予|[办拿查开做批给]不了|不行|不符合|不允许|不受理|没办法|没法")
+ENUMERATION_R = re.compile(r"[、;]|和|以及|还有|第[一二三]|[1-9][.)]|一是|[两三四五六]样|一次性|全部|所有|告知书|告知单|清单|以下|这几")
+COMPLETE_R = re.compile(r"都齐了|齐全|都带了|(材料|手续)(已经)?够了|不缺")
 YOU_R = re.compile(r"你(?!们)")
+# an order to the citizen with no 请/麻烦/您 softening it ("拿出来给我", "过来", "等着")
+BARE_ORDER_R = re.compile(r"(拿|交|递|给)(出来|过来|上来)?给我|(拿|递)(出来|过来)|填(一下|好)|签(个|一下)字|^过来|等着|让一让|让开")
+SOFTENED_R = re.compile(r"请|麻烦|您|劳驾")
 
 
 @dataclass(frozen=True)
@@ -101,19 +105,18 @@ class EtiquetteScorer:
         formal = reply.count("您")
         if informal + formal:
             return True, formal / (formal + informal), f"您 ×{formal}, 你 ×{informal}"
-        if len(reply) >= 8:  # a substantive reply with no form of address at all
-            return True, 1.0 if "请" in reply else 0.5, "no 您; 请 " + ("used" if "请" in reply else "missing")
-        return False, 1.0, ""
+        if BARE_ORDER_R.search(reply) and not SOFTENED_R.search(reply):
+            return True, 0.5, "an order without 请"
+        return False, 1.0, ""  # Chinese drops pronouns freely: only 你 or a bare order costs points
 
     def _one_time(self, reply: str, ctx: Context) -> tuple[bool, float, str]:
         if ctx.missing_items:
             named = [item for item in ctx.missing_items if item in reply]
             return True, len(named) / len(ctx.missing_items), f"named {len(named)}/{len(ctx.missing_items)}"
-        applies = bool(MISSING_R.search(reply)) or bool(
-            ctx.citizen and MATERIALS_C.search(ctx.citizen) and MISSING_R.search(reply)
-        )
-        listed = self._met("one_time_notice", reply) or bool(ENUMERATION_R.search(reply))
-        return applies, float(listed), "missing items mentioned"
+        # applies when the reply talks about missing items or the citizen asks what to bring
+        applies = bool(MISSING_R.search(reply)) or bool(ctx.citizen and MATERIALS_C.search(ctx.citizen))
+        listed = bool(ENUMERATION_R.search(reply)) or bool(COMPLETE_R.search(reply))
+        return applies, float(listed), "should list every missing item at once"
 
     def score(self, reply: str, ctx: Context, banned_rules: list[str]) -> tuple[int, dict[str, CriterionResult]]:
         results: dict[str, CriterionResult] = {}

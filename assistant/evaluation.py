@@ -46,6 +46,8 @@ class PairCase(Case):
 def load_cases(path: Path, model: type[C]) -> list[C]:
     """Every line of a gold file as ``model``; the first bad line fails with its number."""
     cases: list[C] = []
+    if not path.is_file():
+        raise KnowledgeError(f"{path}: no such file")
     with path.open("rb") as stream:
         for line in read_lines(stream):
             if line.error is not None:
