@@ -26,10 +26,10 @@ MAX_QUESTION_CHARS = 500
 
 @dataclass(frozen=True)
 class AskThresholds:
-    """When to answer; tuned on evals/ask_dev.jsonl (README, `assistant eval ask`)."""
+    """When to answer; tuned on evals/ask_dev.jsonl (evals/tune_ask.py)."""
 
-    dense: float = 0.86  # cosine of question and best passage
-    coverage: float = 0.34  # share of the question's content words found in the top passages
+    margin: float = -0.01  # best passage cosine minus best out-of-scope example cosine
+    coverage: float = 0.0  # share of the question's content words found in the top passages
 
 
 class Source(BaseModel):
@@ -55,12 +55,12 @@ def knowledge_passages(kb: KnowledgeBase) -> list[Passage]:
     out: list[Passage] = []
     for p in kb.procedures:
         text = p.summary + ("\n" + "\n".join(p.points) if p.points else "")
-        out.append(Passage(id=f"procedure:{p.id}", title=p.title, text=text,
-                           source=kb.cite(p.sources[0]), kind=p.kind, points=p.points))  # fmt: skip
+        out.append(Passage(id=f"procedure:{p.id}", title=p.title, text=text, source=kb.cite(p.sources[0]),
+                           kind=p.kind, points=p.points, questions=p.questions))  # fmt: skip
     for r in kb.rules:
         text = f"{r.principle}\n可以这样说: " + " / ".join(r.alternatives)
         out.append(Passage(id=f"rule:{r.id}", title=f"服务禁语: {r.title}", text=text,
-                           source=kb.cite(r.sources[0]), kind="rule"))  # fmt: skip
+                           source=kb.cite(r.sources[0]), kind="rule", questions=r.questions))  # fmt: skip
     for s in kb.situations:
         out.append(Passage(id=f"situation:{s.id}", title=s.title, text=f"{s.when}\n" + "\n".join(s.phrases),
                            source=kb.cite(s.sources[0]), kind="situation"))  # fmt: skip
@@ -70,7 +70,7 @@ def knowledge_passages(kb: KnowledgeBase) -> list[Passage]:
     out.append(Passage(id="hall:info", title="办公时间与咨询方式", text=hall_text,
                        source=kb.cite(hall.office_hours.source), kind="hall",
                        points=[f"办公时间: {hall.office_hours.text}", f"咨询服务台: {hall.consultation_desk}",
-                               f"服务热线: {hall.hotline}"]))  # fmt: skip
+                               f"服务热线: {hall.hotline}"], questions=hall.questions))  # fmt: skip
     return out
 
 
@@ -89,7 +89,7 @@ def service_terms(kb: KnowledgeBase) -> list[str]:
     core = ["首问负责", "首问责任", "一次性告知", "限时办结", "即办件", "承诺件", "受理通知书",
             "补正材料告知书", "业务事项告知单", "AB岗", "代办", "委托书", "满意度评价", "排队叫号",
             "办结", "补正", "服务热线", "咨询台", "工作日", "营业执照", "居住证", "身份证"]  # fmt: skip
-    titles = [re.sub(r"[(（].*?[)）]", "", x.title) for x in (*kb.procedures, *kb.situations)]
+    titles = [re.sub(r"[(（].*?[)）]", "", title) for title in [p.title for p in kb.procedures] + [s.title for s in kb.situations]]
     return core + [t for t in titles if 2 <= len(t) <= 8]
 
 
@@ -100,6 +100,9 @@ class Answerer:
         self.retriever = retriever
         self.checker = checker
         self.thresholds = thresholds or AskThresholds()
+        examples = [e for topic in kb.out_of_scope for e in topic.examples]
+        # passage-side vectors are "passage:"-prompted chunks, so embed the examples the same way
+        self._scope_vecs = retriever.embedder.embed(examples, kind="passage")
 
     @classmethod
     def from_settings(cls, settings: Settings, checker: Checker | None = None) -> Answerer:
@@ -124,11 +127,20 @@ class Answerer:
         bigram_share = len(bigrams & found) / len(bigrams) if bigrams else word_share
         return max(word_share, bigram_share)
 
+    def scope_margin(self, question: str, hits: list[Hit]) -> float:
+        """How much closer the question is to our passages than to the declared out-of-scope
+        topics (nearest neighbours on both sides, as in the checker)."""
+        best = max((h.dense for h in hits), default=0.0)
+        if not len(self._scope_vecs):
+            return best
+        vector = self.retriever.embedder.embed([question], kind="query")[0]
+        return best - float((self._scope_vecs @ vector).max())
+
     def in_scope(self, question: str, hits: list[Hit]) -> bool:
         if not hits:
             return False
-        best_dense = max(h.dense for h in hits)
-        return best_dense >= self.thresholds.dense and self.coverage(question, hits) >= self.thresholds.coverage
+        t = self.thresholds
+        return self.scope_margin(question, hits) >= t.margin and self.coverage(question, hits) >= t.coverage
 
     def ask(self, question: str, k: int = 3) -> Answer:
         if not isinstance(question, str) or not question.strip():

@@ -24,8 +24,8 @@ from assistant.text import clauses, normalise
 class BehaviourThresholds:
     """Tuned on evals/behaviours_dev.jsonl (README, `assistant eval behaviours`)."""
 
-    similarity: float = 0.90  # cosine of a clause to the behaviour's nearest exemplar
-    margin: float = 0.01  # … over its nearest negative look-alike
+    similarity: float = 0.94  # cosine of a clause to the behaviour's nearest exemplar
+    margin: float = 0.0  # … over its nearest negative look-alike
 
 
 @dataclass(frozen=True)

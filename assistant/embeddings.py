@@ -67,14 +67,14 @@ class SentenceTransformerEmbedder:
         torch.set_num_threads(threads)
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter CLI output
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # clutters CLI output
         try:
             self._model: Any = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load the embedding model from {path}: {exc}") from exc
         self._prompts = set(getattr(self._model, "prompts", {}) or {})
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(dimension())
+        self.dim: int = int(dimension() or 0)
         self.name = path.name
 
     def embed(self, texts: Sequence[str], kind: Kind = "query") -> np.ndarray:

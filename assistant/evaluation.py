@@ -178,8 +178,9 @@ def evaluate_ask(answerer: Any, cases: Sequence[AskCase], modes: Sequence[str] =
         metrics[f"{mode}_hit@1"] = round(sum(r == 1 for r in ranks) / n, 4)
         metrics[f"{mode}_hit@3"] = round(sum(r is not None and r <= 3 for r in ranks) / n, 4)
         metrics[f"{mode}_mrr"] = round(sum(1 / r for r in ranks if r) / n, 4)
-    declined_out = [c.id for c in out_scope if not answerer.ask(c.question).answered]
-    declined_in = [c.id for c in in_scope if not answerer.ask(c.question).answered]
+    answered = {c.id: answerer.ask(c.question).answered for c in cases}
+    declined_out = [c.id for c in out_scope if not answered[c.id]]
+    declined_in = [c.id for c in in_scope if not answered[c.id]]
     metrics["out_of_scope_declined"] = round(len(declined_out) / (len(out_scope) or 1), 4)
     metrics["in_scope_declined"] = round(len(declined_in) / (len(in_scope) or 1), 4)
     metrics["hybrid_misses"] = misses

@@ -7,6 +7,7 @@ the entry and the field named. Every entry cites the manual and section it comes
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -80,6 +81,7 @@ class BannedRule(Model):
         default_factory=list, description="polite replies that look alike; semantic negatives"
     )
     alternatives: list[str] = Field(min_length=1, description="civil replies to suggest instead")
+    questions: list[str] = Field(default_factory=list, description="what citizens ask about it")
     sources: list[Citation] = Field(min_length=1)
 
     @field_validator("patterns")
@@ -103,6 +105,7 @@ class Procedure(Model):
     summary: str
     points: list[str] = Field(default_factory=list)
     phrases: list[str] = Field(default_factory=list)
+    questions: list[str] = Field(default_factory=list, description="what citizens ask about it")
     sources: list[Citation] = Field(min_length=1)
 
 
@@ -131,6 +134,16 @@ class Hall(Model):
     office_hours_variants: list[OfficeHours] = Field(default_factory=list)
     hotline: str
     consultation_desk: str
+    questions: list[str] = Field(default_factory=list, description="what citizens ask about it")
+
+
+class ScopeTopic(Model):
+    topic: str
+    examples: list[str] = Field(min_length=1)
+
+
+class ScopeFile(Model):
+    out_of_scope: list[ScopeTopic]
 
 
 class ManualsFile(Model):
@@ -164,6 +177,7 @@ class KnowledgeBase(Model):
     procedures: list[Procedure]
     criteria: list[Criterion]
     hall: Hall
+    out_of_scope: list[ScopeTopic] = Field(default_factory=list)
 
     def rule(self, rule_id: str) -> BannedRule:
         for rule in self.rules:
@@ -201,6 +215,7 @@ FILES: dict[str, type[Model]] = {
     "procedures.yaml": ProceduresFile,
     "criteria.yaml": CriteriaFile,
     "hall.yaml": HallFile,
+    "scope.yaml": ScopeFile,
 }
 
 
@@ -256,6 +271,7 @@ def load_knowledge(directory: Path | str) -> KnowledgeBase:
         procedures=parsed["procedures.yaml"].procedures,  # type: ignore[attr-defined]
         criteria=parsed["criteria.yaml"].criteria,  # type: ignore[attr-defined]
         hall=parsed["hall.yaml"].hall,  # type: ignore[attr-defined]
+        out_of_scope=parsed["scope.yaml"].out_of_scope,  # type: ignore[attr-defined]
     )
     _cross_check(root, kb)
     return kb
@@ -264,12 +280,13 @@ def load_knowledge(directory: Path | str) -> KnowledgeBase:
 def _cross_check(root: Path, kb: KnowledgeBase) -> None:
     manual_ids = {m.id for m in kb.manuals}
     problems: list[str] = []
-    for label, entries in (
+    cited: tuple[tuple[str, Sequence[BannedRule | Situation | Procedure | Criterion]], ...] = (
         ("banned.yaml rules", kb.rules),
         ("phrases.yaml situations", kb.situations),
         ("procedures.yaml procedures", kb.procedures),
         ("criteria.yaml criteria", kb.criteria),
-    ):
+    )
+    for label, entries in cited:
         seen: set[str] = set()
         for index, entry in enumerate(entries):
             if entry.id in seen:

@@ -25,11 +25,12 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from assistant.embeddings import Embedder
+from assistant.embeddings import Embedder, Kind
 
-INDEX_VERSION = 1
+INDEX_VERSION = 3
 HNSW_THRESHOLD = 20_000  # measured: flat search passes 10 ms here near 20k passages (README)
-RRF_K = 60
+RRF_K = 5  # small k favours agreement at the top; tuned on evals/ask_dev.jsonl
+LEXICAL_WEIGHT = 2.0  # relative to dense in the fusion; tuned on evals/ask_dev.jsonl
 CANDIDATES = 50
 Mode = Literal["hybrid", "lexical", "dense"]
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -52,6 +53,11 @@ class Passage(BaseModel):
     kind: str  # procedure, principle, stage, rule, situation, hall, document
     collection: str = "knowledge"
     points: list[str] = []
+    questions: list[str] = []  # example citizen questions: indexed, never shown
+
+    @property
+    def searchable(self) -> str:
+        return self.body + ("\n" + "\n".join(self.questions) if self.questions else "")
 
     @property
     def body(self) -> str:
@@ -124,9 +130,9 @@ class LexicalIndex:
         df = np.bincount(tf.indices, minlength=tf.shape[1]).astype(np.float32)
         idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
         norm = k1 * (1 - b + b * lengths / lengths.mean()) if n else lengths
-        tf = tf.tocoo()
-        weights = idf[tf.col] * tf.data * (k1 + 1) / (tf.data + norm[tf.row])
-        return cls(vocab, sparse.csr_matrix((weights, (tf.row, tf.col)), shape=tf.shape))
+        coo = tf.tocoo()
+        weights = idf[coo.col] * coo.data * (k1 + 1) / (coo.data + norm[coo.row])
+        return cls(vocab, sparse.csr_matrix((weights, (coo.row, coo.col)), shape=coo.shape))
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         ids = sorted({self.vocab[t] for t in tokens if t in self.vocab})
@@ -135,15 +141,28 @@ class LexicalIndex:
         return np.asarray(self.matrix[:, ids].sum(axis=1)).ravel()
 
 
+def chunks(passage: Passage) -> list[tuple[str, Kind]]:
+    """What the dense index embeds for a passage: its head, each point under its title, and
+    its example questions (as queries, so question meets question symmetrically).
+
+    A question usually targets one point of a long procedure; scoring a passage by its best
+    chunk (max-sim) keeps that point from being diluted by the rest of the passage."""
+    head = f"{passage.title}: {passage.text.split(chr(10))[0]}"
+    return [(head, "passage"), *((f"{passage.title}: {p}", "passage") for p in passage.points),
+            *((q, "query") for q in passage.questions)]  # fmt: skip
+
+
 class DenseIndex:
-    def __init__(self, index: Any) -> None:
+    def __init__(self, index: Any, owners: np.ndarray) -> None:
         self.index = index
+        self.owners = owners  # chunk row → passage index
 
     @classmethod
-    def build(cls, vectors: np.ndarray) -> DenseIndex:
+    def build(cls, vectors: np.ndarray, owners: np.ndarray | None = None) -> DenseIndex:
         import faiss
 
         dim = vectors.shape[1]
+        index: Any
         if len(vectors) >= HNSW_THRESHOLD:
             index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = 80
@@ -151,20 +170,26 @@ class DenseIndex:
         else:
             index = faiss.IndexFlatIP(dim)
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        return cls(index)
+        return cls(index, owners if owners is not None else np.arange(len(vectors)))
 
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        k = min(k, self.index.ntotal)
-        scores, ids = self.index.search(vector.reshape(1, -1).astype(np.float32), k)
-        keep = ids[0] >= 0  # faiss pads missing neighbours with -1
-        return ids[0][keep], scores[0][keep]
+        """Top ``k`` passages by their best chunk: (passage ids, cosines), best first."""
+        wanted = min(k * 4, self.index.ntotal)
+        scores, ids = self.index.search(vector.reshape(1, -1).astype(np.float32), wanted)
+        best: dict[int, float] = {}
+        for chunk, score in zip(ids[0], scores[0], strict=True):
+            if chunk >= 0:  # faiss pads missing neighbours with -1
+                owner = int(self.owners[chunk])
+                best.setdefault(owner, float(score))  # results are sorted: first is the max
+        top = list(best.items())[:k]
+        return np.array([o for o, _ in top], dtype=np.int64), np.array([v for _, v in top], dtype=np.float32)
 
 
-def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
+def rrf(rankings: list[list[int]], k: int = RRF_K, weights: list[float] | None = None) -> dict[int, float]:
     fused: dict[int, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, doc in enumerate(ranking):
-            fused[doc] = fused.get(doc, 0.0) + 1.0 / (k + rank + 1)
+            fused[doc] = fused.get(doc, 0.0) + weight / (k + rank + 1)
     return fused
 
 
@@ -183,15 +208,25 @@ class Retriever:
         self.tokenizer = tokenizer
         self.lexical = lexical
         self.dense = dense
+        self.lexical_weight = LEXICAL_WEIGHT
+        self.rrf_k = RRF_K
 
     @classmethod
     def build(cls, passages: list[Passage], embedder: Embedder, terms: Sequence[str] = (),
               vectors: np.ndarray | None = None) -> Retriever:  # fmt: skip
         tokenizer = Tokenizer(terms)
-        lexical = LexicalIndex.build([tokenizer(p.body) for p in passages])
+        lexical = LexicalIndex.build([tokenizer(p.searchable) for p in passages])
+        pieces = [(text, kind, index) for index, p in enumerate(passages) for text, kind in chunks(p)]
+        owners = [index for _, _, index in pieces]
         if vectors is None:
-            vectors = embedder.embed([p.body for p in passages], kind="passage")
-        return cls(passages, embedder, tokenizer, lexical, DenseIndex.build(vectors))
+            vectors = np.zeros((len(pieces), embedder.dim), np.float32)
+            for kind in ("passage", "query"):
+                rows = [i for i, piece in enumerate(pieces) if piece[1] == kind]
+                if rows:
+                    vectors[rows] = embedder.embed([pieces[i][0] for i in rows], kind=kind)
+        else:
+            owners = list(range(len(passages)))  # precomputed: one vector per passage
+        return cls(passages, embedder, tokenizer, lexical, DenseIndex.build(vectors, np.array(owners)))
 
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
         if not self.passages:
@@ -203,12 +238,15 @@ class Retriever:
             vector = self.embedder.embed([query], kind="query")[0]
             dense_ids, dense_scores = self.dense.search(vector, CANDIDATES)
         rankings: list[list[int]] = []
+        weights: list[float] = []
         if lexical is not None and lexical.max() > 0:  # an all-zero ranker would add noise
             top = np.argsort(-lexical)[:CANDIDATES]
             rankings.append([int(i) for i in top if lexical[i] > 0])
+            weights.append(self.lexical_weight)
         if len(dense_ids):
             rankings.append([int(i) for i in dense_ids])
-        fused = rrf(rankings)
+            weights.append(1.0)
+        fused = rrf(rankings, self.rrf_k, weights)
         dense_of = {int(i): float(s) for i, s in zip(dense_ids, dense_scores, strict=True)}
         best = sorted(fused, key=lambda d: -fused[d])[:k]
         return [
@@ -230,6 +268,7 @@ class Retriever:
         (directory / "vocab.json").write_text(json.dumps(self.lexical.vocab, ensure_ascii=False), encoding="utf-8")
         sparse.save_npz(directory / "bm25.npz", self.lexical.matrix.tocsr())
         faiss.write_index(self.dense.index, str(directory / "dense.faiss"))
+        np.save(directory / "owners.npy", self.dense.owners)
 
     @classmethod
     def load(cls, directory: Path, embedder: Embedder, terms: Sequence[str] = ()) -> Retriever:
@@ -239,7 +278,7 @@ class Retriever:
         passages = [Passage.model_validate(p) for p in json.loads((directory / "passages.json").read_text("utf-8"))]
         vocab = json.loads((directory / "vocab.json").read_text("utf-8"))
         lexical = LexicalIndex(vocab, sparse.load_npz(directory / "bm25.npz"))
-        dense = DenseIndex(faiss.read_index(str(directory / "dense.faiss")))
+        dense = DenseIndex(faiss.read_index(str(directory / "dense.faiss")), np.load(directory / "owners.npy"))
         return cls(passages, embedder, Tokenizer(terms), lexical, dense)
 
 

