@@ -28,7 +28,7 @@ MAX_QUESTION_CHARS = 500
 class AskThresholds:
     """When to answer; tuned on evals/ask_dev.jsonl (evals/tune_ask.py)."""
 
-    margin: float = -0.01  # best passage cosine minus best out-of-scope example cosine
+    margin: float = 0.02  # best passage cosine minus best out-of-scope example cosine
     coverage: float = 0.0  # share of the question's content words found in the top passages
 
 
