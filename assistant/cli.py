@@ -168,7 +168,7 @@ def eval_check(
 @eval_app.command("pairs")
 @edge
 def eval_pairs(
-    file: Annotated[Path, typer.Argument(help="pairs of replies, e.g. evals/pairs.jsonl")],
+    file: Annotated[Path, typer.Argument(help="pairs of replies, e.g. evals/pairs_test.jsonl")],
     as_json: JsonOpt = False,
     lexical: LexicalOpt = False,
 ) -> None:

@@ -70,6 +70,7 @@ class EtiquetteScorer:
         self.kb = kb
         self.cues = {c.id: re.compile("|".join(f"(?:{p})" for p in c.cues)) if c.cues else None
                      for c in kb.criteria}  # fmt: skip
+        self.sources = {c.id: kb.cite(c.sources[0]) for c in kb.criteria}  # cited once, not per reply
 
     def _met(self, criterion: str, reply: str) -> bool:
         cue = self.cues.get(criterion)
@@ -124,10 +125,11 @@ class EtiquetteScorer:
         assessed = self.assess(reply, ctx, banned_rules)
         for criterion in self.kb.criteria:
             applicable, met, note = assessed.get(criterion.id, (False, 1.0, ""))
-            results[criterion.id] = CriterionResult(
+            # model_construct: every field comes from validated knowledge, skip re-validation
+            results[criterion.id] = CriterionResult.model_construct(
                 id=criterion.id, title=criterion.title, applicable=applicable, met=round(met, 3),
                 weight=criterion.weight, note=note, explanation=criterion.explanation,
-                source=self.kb.cite(criterion.sources[0]),
+                source=self.sources[criterion.id],
             )  # fmt: skip
             if applicable:
                 total += criterion.weight
