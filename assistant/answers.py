@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from assistant.checker import Checker
@@ -100,6 +101,7 @@ class Answerer:
         self.retriever = retriever
         self.checker = checker
         self.thresholds = thresholds or AskThresholds()
+        self._lexical = Checker(kb)
         examples = [e for topic in kb.out_of_scope for e in topic.examples]
         # passage-side vectors are "passage:"-prompted chunks, so embed the examples the same way
         self._scope_vecs = retriever.embedder.embed(examples, kind="passage")
@@ -127,30 +129,32 @@ class Answerer:
         bigram_share = len(bigrams & found) / len(bigrams) if bigrams else word_share
         return max(word_share, bigram_share)
 
-    def scope_margin(self, question: str, hits: list[Hit]) -> float:
+    def scope_margin(self, question: str, hits: list[Hit], vector: np.ndarray | None = None) -> float:
         """How much closer the question is to our passages than to the declared out-of-scope
         topics (nearest neighbours on both sides, as in the checker)."""
         best = max((h.dense for h in hits), default=0.0)
         if not len(self._scope_vecs):
             return best
-        vector = self.retriever.embedder.embed([question], kind="query")[0]
+        if vector is None:
+            vector = self.retriever.embedder.embed([question], kind="query")[0]
         return best - float((self._scope_vecs @ vector).max())
 
-    def in_scope(self, question: str, hits: list[Hit]) -> bool:
+    def in_scope(self, question: str, hits: list[Hit], vector: np.ndarray | None = None) -> bool:
         if not hits:
             return False
         t = self.thresholds
-        return self.scope_margin(question, hits) >= t.margin and self.coverage(question, hits) >= t.coverage
+        return self.scope_margin(question, hits, vector) >= t.margin and self.coverage(question, hits) >= t.coverage
 
     def ask(self, question: str, k: int = 3) -> Answer:
         if not isinstance(question, str) or not question.strip():
             raise InputError("the question is empty")
         if len(question) > MAX_QUESTION_CHARS:
             raise InputError(f"the question is {len(question)} characters; at most {MAX_QUESTION_CHARS}")
-        hits = [h for h in self.retriever.search(question, k=k * 4) if h.passage.kind in ANSWER_KINDS][:k]
+        vector = self.retriever.embedder.embed([question], kind="query")[0]  # once, for both uses
+        hits = [h for h in self.retriever.search(question, k=k * 4, vector=vector) if h.passage.kind in ANSWER_KINDS][:k]
         sources = [Source(title=h.passage.title, source=h.passage.source, text=h.passage.text[:300], score=h.score)
                    for h in hits]  # fmt: skip
-        if self.in_scope(question, hits):
+        if self.in_scope(question, hits, vector):
             text = self.compose(question, hits)
             if text is not None:
                 return Answer(question=question, answer=text, answered=True, sources=sources)
@@ -172,7 +176,8 @@ class Answerer:
         lead = top.text.split("\n")[0].strip().rstrip("。") if top.kind != "hall" else ""
         body = [s for s in [lead, *self._points(question, top)] if s]
         body = list(dict.fromkeys(body))  # keep order, drop repeats
-        clean = [s for s in body if not self.checker.check(s).violations]
+        # sentences are vetted lexically (cheap); the composed answer gets the full check below
+        clean = [s for s in body if not self._lexical.check(s).violations]
         if not clean:
             return None
         cited = "; ".join(dict.fromkeys(h.passage.source for h in hits[:2]))

@@ -228,14 +228,16 @@ class Retriever:
             owners = list(range(len(passages)))  # precomputed: one vector per passage
         return cls(passages, embedder, tokenizer, lexical, DenseIndex.build(vectors, np.array(owners)))
 
-    def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
+    def search(self, query: str, k: int = 5, mode: Mode = "hybrid", vector: np.ndarray | None = None) -> list[Hit]:
+        """Top ``k`` passages; pass ``vector`` if the query is already embedded."""
         if not self.passages:
             return []
         lexical = self.lexical.scores(self.tokenizer(query)) if mode != "dense" else None
         dense_ids: np.ndarray = np.array([], dtype=np.int64)
         dense_scores: np.ndarray = np.array([], dtype=np.float32)
         if mode != "lexical":
-            vector = self.embedder.embed([query], kind="query")[0]
+            if vector is None:
+                vector = self.embedder.embed([query], kind="query")[0]
             dense_ids, dense_scores = self.dense.search(vector, CANDIDATES)
         rankings: list[list[int]] = []
         weights: list[float] = []
