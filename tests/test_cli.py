@@ -103,3 +103,36 @@ def test_errors_are_one_clear_line_and_exit_two(args: list[str], message: str) -
     assert result.returncode == 2
     assert message in result.stderr.decode()
     assert "Traceback" not in result.stderr.decode()
+
+
+def test_eval_check_prints_metrics_next_to_the_baseline(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.jsonl"
+    rows = [
+        {"id": "a", "text": "不知道。", "labels": ["dont_know"], "kind": "exact", "why": "verbatim"},
+        {"id": "b", "text": "您不知道也没关系,我来告诉您。", "labels": [], "kind": "hard_negative", "why": "citizen"},
+        {"id": "c", "text": "有牌子 自 己 看", "labels": ["read_it_yourself"], "kind": "obfuscated", "why": "spaces"},
+    ]
+    gold.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    table = run("eval", "check", str(gold), "--lexical")
+    assert table.returncode == 0, table.stderr
+    assert "overall" in table.stdout.decode() and "baseline" in table.stdout.decode()
+    metrics = json.loads(run("eval", "check", str(gold), "--lexical", "--json").stdout)
+    assert metrics["checker"]["f1"] == 1.0
+    assert metrics["baseline"]["clean_flagged"] == 1.0  # the substring baseline flags case b
+
+
+def test_eval_pairs_reports_accuracy_and_the_wrong_pairs(tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"id": "p1", "context": "我等了一个小时了!", "better": "对不起,让您久等了,我马上给您办。",
+                                 "worse": "等着吧你。", "why": "apology"}, ensure_ascii=False), encoding="utf-8")
+    result = run("eval", "pairs", str(pairs), "--lexical")
+    assert result.returncode == 0, result.stderr
+    assert "pairwise_accuracy = 1.000" in result.stdout.decode()
+
+
+def test_eval_file_with_a_bad_line_names_it(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "a", "text": "x", "labels": [], "kind": "clean", "why": "w", "extra": 1}\n', encoding="utf-8")
+    result = run("eval", "check", str(gold), "--lexical")
+    assert result.returncode == 2
+    assert "line 1" in result.stderr.decode() and "extra" in result.stderr.decode()
