@@ -59,7 +59,8 @@ def check_report(console: Console, result: CheckResult, context: str | None = No
         line = Text("✗ ", style="red")
         line.append(f"[{v.rule}] {v.title}: ", style="bold red")
         line.append(f"“{v.matched}” ({v.start}–{v.end}) ")
-        line.append(f"evidence {v.evidence.kind} ← {v.evidence.variant} ({v.evidence.score:.2f})", style="dim")
+        variant = v.evidence.variant if len(v.evidence.variant) <= 24 else v.evidence.variant[:24] + "…"
+        line.append(f"evidence {v.evidence.kind} ← {variant} ({v.evidence.score:.2f})", style="dim")
         console.print(line)
         console.print(Text("   建议: ", style="cyan") + Text(v.suggestion))
         console.print(Text(f"   依据: {v.source}", style="dim"))
