@@ -181,5 +181,16 @@ class Answerer:
         if not clean:
             return None
         cited = "; ".join(dict.fromkeys(h.passage.source for h in hits[:2]))
-        text = f"您好!关于“{top.title}”:" + "。".join(clean) + f"。(依据: {cited})还有什么可以帮您的吗?"
+
+        def build(sentences: list[str]) -> str:
+            return f"您好!关于“{top.title}”:" + "。".join(sentences) + f"。(依据: {cited})还有什么可以帮您的吗?"
+
+        text = build(clean)
+        if not self.checker.check(text).violations:
+            return text
+        # slow path: drop the sentences the full (semantic) checker objects to, then re-check
+        clean = [s for s in clean if not self.checker.check(s).violations]
+        if not clean:
+            return None
+        text = build(clean)
         return text if not self.checker.check(text).violations else None
