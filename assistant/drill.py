@@ -26,6 +26,7 @@ from assistant.config import Settings
 from assistant.embeddings import load_embedder
 from assistant.errors import InputError, ScenarioError
 from assistant.etiquette import Context
+from assistant.jsonl import decode_utf8
 from assistant.scenarios import Library, Scenario, Stage, load_library
 
 if TYPE_CHECKING:
@@ -176,13 +177,7 @@ def read_replies(path: Path) -> list[str]:
     """Trainee replies, one per line, from a UTF-8 text file."""
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    raw = path.read_bytes()
-    if b"\x00" in raw:
-        raise InputError(f"{path}: binary data, not a text file of replies")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 (invalid byte at {exc.start})") from exc
+    text = decode_utf8(path.read_bytes(), str(path))
     replies = [line.strip() for line in text.splitlines() if line.strip()]
     if not replies:
         raise InputError(f"{path}: no replies in the file")

@@ -23,16 +23,21 @@ class Line:
     error: InputError | None
 
 
+def decode_utf8(raw: bytes, where: str) -> str:
+    """User-supplied bytes as text, or ``InputError`` saying where they are binary or not UTF-8."""
+    if b"\x00" in raw:
+        raise InputError(f"{where}: binary data (NUL byte), not text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+
+
 def decode_line(raw: bytes, number: int) -> dict[str, Any]:
     """Parse one line into a JSON object or raise ``InputError`` naming the line."""
     if len(raw) > MAX_LINE_BYTES:
         raise InputError(f"line {number}: {len(raw):,} bytes is over the {MAX_LINE_BYTES:,}-byte limit")
-    if b"\x00" in raw:
-        raise InputError(f"line {number}: binary data (NUL byte), not text")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"line {number}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+    text = decode_utf8(raw, f"line {number}")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
