@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from assistant.checker import Checker
 from assistant.config import Settings
+from assistant.embeddings import save_cache
 from assistant.errors import InputError
 from assistant.ingest import load_collections
 from assistant.knowledge import KnowledgeBase
@@ -102,6 +103,7 @@ class Answerer:
         self.checker = checker
         self.thresholds = thresholds or AskThresholds()
         self._lexical = Checker(kb)
+        self._vetted: dict[str, bool] = {}
         examples = [e for topic in kb.out_of_scope for e in topic.examples]
         # passage-side vectors are "passage:"-prompted chunks, so embed the examples the same way
         self._scope_vecs = retriever.embedder.embed(examples, kind="passage")
@@ -117,7 +119,25 @@ class Answerer:
             embedder = checker.embedder
         passages = knowledge_passages(checker.kb) + hall_passages(settings)
         retriever = open_index(passages, embedder, settings.cache_dir, service_terms(checker.kb))
-        return cls(checker.kb, retriever, checker)
+        answerer = cls(checker.kb, retriever, checker)
+        answerer.prepare()
+        save_cache(embedder)
+        save_cache(checker.embedder)
+        return answerer
+
+    def vetting_answers(self) -> list[str]:
+        """For every answerable passage, an answer built from all its lines, citing it alone and
+        twice over: between them they hold (almost) every clause a composed answer can contain,
+        whichever two sources it cites."""
+        return [self._build(p, lines, cited)
+                for p in self.retriever.passages if p.kind in ANSWER_KINDS
+                for lines, cited in ((self._lines(p), p.source), (self._lines(p)[:1], f"{p.source}; {p.source}"))]  # fmt: skip
+
+    def prepare(self) -> None:
+        """Embed the clauses answers are made of ahead of time (the checker's cache, kept on
+        disk by ``from_settings``), so answering a question costs one model call, not a dozen."""
+        if self.checker.embedder is not None:
+            self.checker.check_many([(text, None) for text in self.vetting_answers()])
 
     def coverage(self, question: str, hits: list[Hit]) -> float:
         words = {t for t in self.retriever.tokenizer(question) if not t.startswith("#")}
@@ -165,25 +185,45 @@ class Answerer:
         return (f"您好,这个问题超出了本服务指南的范围,为避免给您不准确的答复,建议您到{hall.consultation_desk}"
                 f"当面咨询,或拨打服务热线{hall.hotline}。还有什么可以帮您的吗?")  # fmt: skip
 
-    def _points(self, question: str, passage: Passage, limit: int = 3) -> list[str]:
+    @staticmethod
+    def _lead(passage: Passage) -> str:
+        return passage.text.split("\n")[0].strip().rstrip("。") if passage.kind != "hall" else ""
+
+    @staticmethod
+    def _candidates(passage: Passage) -> list[str]:
         lines = passage.points or [s for s in re.split(r"[\n。]", passage.text) if s.strip()]
+        return [s.strip().rstrip("。") for s in lines]
+
+    def _lines(self, passage: Passage) -> list[str]:
+        return list(dict.fromkeys(s for s in [self._lead(passage), *self._candidates(passage)] if s))
+
+    @staticmethod
+    def _build(top: Passage, sentences: list[str], cited: str) -> str:
+        return f"您好!关于“{top.title}”:" + "。".join(sentences) + f"。(依据: {cited})还有什么可以帮您的吗?"
+
+    def _points(self, question: str, passage: Passage, limit: int = 3) -> list[str]:
         asked = set(self.retriever.tokenizer(question))
-        ranked = sorted(lines, key=lambda s: -len(asked & set(self.retriever.tokenizer(s))))
-        return [s.strip().rstrip("。") for s in ranked[:limit]]
+        ranked = sorted(self._candidates(passage), key=lambda s: -len(asked & set(self.retriever.tokenizer(s))))
+        return ranked[:limit]
+
+    def _lexically_clean(self, sentence: str) -> bool:
+        # knowledge sentences are a finite set: remember each verdict (a few ms per check)
+        if sentence not in self._vetted:
+            self._vetted[sentence] = not self._lexical.check(sentence).violations
+        return self._vetted[sentence]
 
     def compose(self, question: str, hits: list[Hit]) -> str | None:
         top = hits[0].passage
-        lead = top.text.split("\n")[0].strip().rstrip("。") if top.kind != "hall" else ""
-        body = [s for s in [lead, *self._points(question, top)] if s]
+        body = [s for s in [self._lead(top), *self._points(question, top)] if s]
         body = list(dict.fromkeys(body))  # keep order, drop repeats
         # sentences are vetted lexically (cheap); the composed answer gets the full check below
-        clean = [s for s in body if not self._lexical.check(s).violations]
+        clean = [s for s in body if self._lexically_clean(s)]
         if not clean:
             return None
         cited = "; ".join(dict.fromkeys(h.passage.source for h in hits[:2]))
 
         def build(sentences: list[str]) -> str:
-            return f"您好!关于“{top.title}”:" + "。".join(sentences) + f"。(依据: {cited})还有什么可以帮您的吗?"
+            return self._build(top, sentences, cited)
 
         text = build(clean)
         if not self.checker.check(text).violations:

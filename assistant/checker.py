@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from assistant.config import Settings
-from assistant.embeddings import Embedder
+from assistant.embeddings import CachedEmbedder, Embedder
 from assistant.errors import InputError
 from assistant.etiquette import Context, CriterionResult, EtiquetteScorer
 from assistant.knowledge import BannedRule, KnowledgeBase, load_for_hall
@@ -102,9 +101,9 @@ class Checker:
         self._exemptions = {
             r.id: [(e.where, re.compile(e.pattern)) for e in r.exemptions] for r in kb.rules
         }
+        if embedder is not None and cache_size and not isinstance(embedder, CachedEmbedder):
+            embedder = CachedEmbedder(embedder, cache_size)
         self.embedder = embedder
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
         if embedder is not None:
             semantic_rules = {r.id for r in kb.rules if r.semantic}
             self._banned = [(e.rule, e.text) for e in self.lexical.entries if e.rule in semantic_rules]
@@ -116,10 +115,12 @@ class Checker:
     @classmethod
     def from_settings(cls, settings: Settings) -> Checker:
         """Load the hall's knowledge and, unless ``settings.semantic`` is off, the model."""
-        from assistant.embeddings import load_embedder
+        from assistant.embeddings import load_embedder, save_cache
 
         kb = load_for_hall(settings.knowledge_dir, settings.hall_file)
-        return cls(kb, load_embedder(settings) if settings.semantic else None)
+        checker = cls(kb, load_embedder(settings) if settings.semantic else None)
+        save_cache(checker.embedder)
+        return checker
 
     # -- public API -------------------------------------------------------------------------
     def check(self, reply: str, context: Context | str | None = None) -> CheckResult:
@@ -151,7 +152,7 @@ class Checker:
             fuzzy = self.lexical.fuzzy_hit(sk.text[s:e], s)
             if fuzzy is not None:
                 hits.append(fuzzy)
-            elif self.embedder is not None and self.lexical.suspicion(sk.text[s:e]) >= self.thresholds.gate:
+            elif self.embedder is not None and self.lexical.suspicion(sk.text[s:e], self.thresholds.gate) >= self.thresholds.gate:
                 sentence = next((disp.text[a:b] for a, b in sent_spans if a <= c_start < b), "")
                 pending.append((s, e, disp.text[c_start:c_end], sentence))
         return _Analysis(disp, sk, kept, sent_spans, hits, pending)
@@ -160,29 +161,29 @@ class Checker:
     def _to_skeleton(kept: list[int], start: int, end: int) -> tuple[int, int]:
         return bisect.bisect_left(kept, start), bisect.bisect_left(kept, end)
 
-    def _embed(self, texts: list[str]) -> dict[str, np.ndarray]:
-        assert self.embedder is not None
-        found = {t: self._cache[t] for t in texts if t in self._cache}
-        missing = sorted(set(texts) - set(found))
-        if missing:
-            for text, vec in zip(missing, self.embedder.embed(missing), strict=True):
-                found[text] = vec
-                if self._cache_size:
-                    self._cache[text] = vec
-                    if len(self._cache) > self._cache_size:
-                        self._cache.popitem(last=False)
-        return found
+    def semantic_clauses(self, replies: Sequence[str]) -> list[str]:
+        """The clauses the semantic pass will embed for these replies, found by the cheap
+        lexical analysis: callers that know their texts in advance can embed them early."""
+        return list(dict.fromkeys(c for r in replies for _, _, c, _ in self._analyse(r).pending))
 
     def _semantic_pass(self, analyses: list[_Analysis]) -> None:
-        texts = [t for a in analyses for _, _, clause, sentence in a.pending for t in (clause, sentence)]
-        if not texts or self.embedder is None:
+        """Embed the suspicious clauses; only for those that look banned, embed the sentence
+        around them too (most clauses are cleared by the first step, so it saves model calls)."""
+        if self.embedder is None:
             return
-        vectors = self._embed(texts)
+        clauses_ = list(dict.fromkeys(c for a in analyses for _, _, c, _ in a.pending))
+        if not clauses_:
+            return
+        verdicts = {c: self._clause_verdict(v) for c, v in zip(clauses_, self.embedder.embed(clauses_), strict=True)}
+        sentences_ = list(dict.fromkeys(s for a in analyses for _, _, c, s in a.pending if verdicts[c] is not None))
+        sentence_vecs = dict(zip(sentences_, self.embedder.embed(sentences_), strict=True)) if sentences_ else {}
         for a in analyses:
             for start, end, clause, sentence in a.pending:
-                hit = self._decide(vectors[clause], vectors[sentence], start, end)
-                if hit is not None:
-                    a.hits.append(hit)
+                verdict = verdicts[clause]
+                if verdict is not None:
+                    hit = self._decide(verdict, sentence_vecs[sentence], start, end)
+                    if hit is not None:
+                        a.hits.append(hit)
 
     def nearest(self, vec: np.ndarray) -> tuple[int, float, int, float]:
         """(banned index, its cosine, polite index, its cosine) for one vector."""
@@ -191,13 +192,17 @@ class Checker:
         best, polite = int(np.argmax(banned_sims)), int(np.argmax(polite_sims))
         return best, float(banned_sims[best]), polite, float(polite_sims[polite])
 
-    def _decide(self, clause: np.ndarray, sentence: np.ndarray, start: int, end: int) -> Hit | None:
-        t = self.thresholds
+    def _clause_verdict(self, clause: np.ndarray) -> tuple[int, float, int, float] | None:
+        """The clause's nearest wordings if it is close enough to a banned one, else None."""
         best, score, polite, rival = self.nearest(clause)
-        if score < t.semantic or score - rival < t.margin:
+        if score < self.thresholds.semantic or score - rival < self.thresholds.margin:
             return None
+        return best, score, polite, rival
+
+    def _decide(self, verdict: tuple[int, float, int, float], sentence: np.ndarray, start: int, end: int) -> Hit | None:
+        best, score, polite, rival = verdict
         _, s_score, _, s_rival = self.nearest(sentence)
-        if s_score - s_rival < t.context:  # rude-looking clause in a polite sentence
+        if s_score - s_rival < self.thresholds.context:  # rude-looking clause in a polite sentence
             return None
         rule, variant = self._banned[best]
         detail = f"nearest polite wording: {self._polite[polite]} ({rival:.3f}); sentence lean {s_score - s_rival:+.3f}"

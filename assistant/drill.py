@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.behaviours import Recogniser
 from assistant.checker import Checker, Violation
 from assistant.config import Settings
-from assistant.embeddings import load_embedder
+from assistant.embeddings import load_embedder, save_cache
 from assistant.errors import InputError, ScenarioError
 from assistant.etiquette import Context
 from assistant.jsonl import decode_utf8
@@ -156,7 +156,9 @@ class Drill:
         embedder = checker.embedder
         if embedder is None and settings.semantic:
             embedder = load_embedder(settings)
-        return cls(library, checker, Recogniser(library.behaviours, embedder if settings.semantic else None))
+        drill = cls(library, checker, Recogniser(library.behaviours, embedder if settings.semantic else None))
+        save_cache(embedder)
+        return drill
 
     def run(self, scenario_id: str, replies: list[str], seed: int = 0) -> tuple[DrillState, int]:
         """Play scripted replies; returns the final state and how many replies came too late."""

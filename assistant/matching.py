@@ -132,11 +132,12 @@ class LexicalMatcher:
         return Hit(entry.rule, offset, offset + len(clause_key), "fuzzy", entry.text,
                    round(best[1] / 100, 3), "similar wording")  # fmt: skip
 
-    def suspicion(self, clause_key: str) -> float:
-        """How much a clause resembles any banned wording (0–1): the gate of the semantic pass."""
+    def suspicion(self, clause_key: str, floor: float = 0.0) -> float:
+        """How much a clause resembles any banned wording (0–1): the gate of the semantic pass.
+        Below ``floor`` the answer is 0 (rapidfuzz can then skip most comparisons)."""
         if not clause_key:
             return 0.0
-        best = process.extractOne(clause_key, self._fuzzy_keys, scorer=fuzz.partial_ratio)
+        best = process.extractOne(clause_key, self._fuzzy_keys, scorer=fuzz.partial_ratio, score_cutoff=floor * 100)
         return float(best[1]) / 100 if best else 0.0
 
 

@@ -97,12 +97,16 @@ class Tokenizer:
             self._jieba.add_word(term, freq=20000)
 
     def __call__(self, text: str) -> list[str]:
+        return list(self._tokens(text))
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one tokenizer per index; answers re-tokenize passages
+    def _tokens(self, text: str) -> tuple[str, ...]:
         lowered = text.lower()
         words = [w for w in self._jieba.lcut_for_search(lowered) if _WORD.match(w) and w not in STOPWORDS]
         bigrams = [
             "#" + run[i : i + 2] for run in _HAN_RUN.findall(lowered) for i in range(len(run) - 1)
         ]
-        return words + bigrams
+        return tuple(words + bigrams)
 
 
 class LexicalIndex:

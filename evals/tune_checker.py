@@ -33,7 +33,8 @@ def main(path: str) -> None:
         features: dict[int, list[tuple[str, float, float, float, float]]] = defaultdict(list)
         for index, case in enumerate(cases):
             analysis = checker._analyse(case.text)
-            vectors = checker._embed([t for p in analysis.pending for t in p[2:]])
+            texts = list(dict.fromkeys(t for p in analysis.pending for t in p[2:]))
+            vectors = dict(zip(texts, checker.embedder.embed(texts), strict=True)) if texts and checker.embedder else {}
             for start, end, clause, sentence in analysis.pending:
                 best, score, _, rival = checker.nearest(vectors[clause])
                 _, s_score, _, s_rival = checker.nearest(vectors[sentence])
