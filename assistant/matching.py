@@ -20,7 +20,7 @@ from assistant.text import Normalised, key, pinyin_key
 
 EvidenceKind = Literal["exact", "normalised", "fuzzy", "semantic"]
 SHORT_KEY = 2  # keys this short ("不行", "没有") only count when they are a whole sentence
-HOMOPHONE_MIN = 3  # shorter homophones collide with ordinary words (不行 / 步行)
+HOMOPHONE_MIN = 3  # shorter homophones collide with ordinary words (不行 / 步行): whole sentences only
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,7 @@ class LexicalMatcher:
                         self.entries.append(Entry(rule.id, text, k, origin))  # type: ignore[arg-type]
         self._exact = _automaton([(e.key, e) for e in self.entries])
         self._sound = _automaton(
-            [(pinyin_key(e.key), e) for e in self.entries if len(e.key) >= HOMOPHONE_MIN]
+            [(pinyin_key(e.key), e) for e in self.entries if len(e.key) >= SHORT_KEY]
         )
         self._patterns = [
             (rule.id, pattern, re.compile(pattern)) for rule in kb.rules for pattern in rule.patterns
@@ -110,6 +110,8 @@ class LexicalMatcher:
         for end_index, entries in self._sound.iter(pinyin_key(sk.text)):
             for entry in entries:
                 start = end_index - len(entry.key) + 1
+                if len(entry.key) < HOMOPHONE_MIN and not _is_whole_sentence(start, end_index + 1, sentences):
+                    continue
                 typed = sk.text[start : end_index + 1]
                 same = sum(a == b for a, b in zip(typed, entry.key, strict=True))
                 # at least half the characters must be right, or 布置到 would be 不知道

@@ -9,7 +9,9 @@ Two views of a reply are used for matching, each carrying ``offsets`` into the o
   of a repeated character collapsed ("不知知道道" → "不知道"), so "不 . 知 . 道" matches.
 
 ``pinyin_key`` maps each Han character of a skeleton to its toneless syllable (one private-use
-code point per syllable), so homophone typos ("不知到", "神精病") align character for character.
+code point per syllable), so homophone typos ("不知到", "神精病") align character for character;
+a syllable spelled out in Latin letters ("不zhi道", "ｂｕ行") becomes that code point in the
+skeleton already.
 """
 
 from __future__ import annotations
@@ -47,13 +49,15 @@ class Normalised:
     text: str
     offsets: tuple[int, ...]
     original: str
+    ends: tuple[int, ...] | None = None  # where a character ends in the original, if not offset+1
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original ``[start, end)`` covering normalised characters ``[start, end)``."""
         if start >= end:
             at = self.offsets[start] if start < len(self.offsets) else len(self.original)
             return at, at
-        return self.offsets[start], self.offsets[end - 1] + 1
+        last = self.ends[end - 1] if self.ends is not None else self.offsets[end - 1] + 1
+        return self.offsets[start], last
 
 
 @lru_cache(maxsize=1)
@@ -106,11 +110,41 @@ def normalise(text: str) -> Normalised:
     )
 
 
+_LATIN_RUN = re.compile(r"[a-z]{2,6}")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def pinyin_runs(display_text: str) -> dict[int, tuple[int, str]]:
+    """Latin runs typed for a Han character ("不zhi道", "问bie人"): start → (end, syllable
+    code). Only a whole toneless syllable of two or more letters next to a Han character
+    counts, so "APP", "ok" or "sb" stay as typed."""
+    runs: dict[int, tuple[int, str]] = {}
+    if not display_text.isascii():
+        syllables = _syllables()
+        for m in _LATIN_RUN.finditer(display_text):
+            start, end = m.span()
+            code = syllables.get(m.group())
+            beside_han = (start > 0 and _HAN.match(display_text[start - 1])) or (
+                end < len(display_text) and _HAN.match(display_text[end]))  # fmt: skip
+            if code and beside_han:
+                runs[start] = (end, code)
+    return runs
+
+
 def skeleton_indices(display_text: str) -> list[int]:
     """Indices of the display characters the skeleton keeps, in order."""
     kept: list[int] = []
     previous = ""
+    skip_to = -1
+    runs = pinyin_runs(display_text)
     for index, char in enumerate(display_text):
+        if index < skip_to:
+            continue
+        if index in runs:  # a spelled-out syllable stands for one character
+            skip_to = runs[index][0]
+            kept.append(index)
+            previous = ""
+            continue
         if char == previous or _PUNCT.match(char):
             continue
         kept.append(index)
@@ -119,12 +153,21 @@ def skeleton_indices(display_text: str) -> list[int]:
 
 
 def skeleton(display: Normalised, kept: list[int] | None = None) -> Normalised:
-    """The matching key of a display form, with offsets into the *original* text."""
+    """The matching key of a display form, with offsets into the *original* text. A pinyin
+    run becomes its syllable's private-use code point, which ``pinyin_key`` keeps as is."""
     kept = skeleton_indices(display.text) if kept is None else kept
+    runs = pinyin_runs(display.text)
+    if not runs:
+        return Normalised(
+            text="".join(display.text[i] for i in kept),
+            offsets=tuple(display.offsets[i] for i in kept),
+            original=display.original,
+        )
     return Normalised(
-        text="".join(display.text[i] for i in kept),
+        text="".join(runs[i][1] if i in runs else display.text[i] for i in kept),
         offsets=tuple(display.offsets[i] for i in kept),
         original=display.original,
+        ends=tuple(display.offsets[runs[i][0] - 1] + 1 if i in runs else display.offsets[i] + 1 for i in kept),
     )
 
 
@@ -144,8 +187,9 @@ def clauses(text: str) -> list[tuple[int, int]]:
 
 
 @lru_cache(maxsize=1)
-def _pinyin_table() -> dict[int, str]:
-    """Han character → private-use code point of its first toneless reading."""
+def _pinyin_tables() -> tuple[dict[int, str], dict[str, str]]:
+    """(Han character → private-use code point of its first toneless reading, and
+    toneless syllable → that code point)."""
     from pypinyin.pinyin_dict import pinyin_dict
 
     syllables: dict[str, str] = {}
@@ -156,7 +200,15 @@ def _pinyin_table() -> dict[int, str]:
         if toneless not in syllables:
             syllables[toneless] = chr(0xE000 + len(syllables))
         table[code_point] = syllables[toneless]
-    return table
+    return table, syllables
+
+
+def _pinyin_table() -> dict[int, str]:
+    return _pinyin_tables()[0]
+
+
+def _syllables() -> dict[str, str]:
+    return _pinyin_tables()[1]
 
 
 def pinyin_key(text: str) -> str:
