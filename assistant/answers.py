@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from assistant.checker import Checker
 from assistant.config import Settings
-from assistant.embeddings import save_cache
+from assistant.embeddings import reference, save_cache
 from assistant.errors import InputError
 from assistant.ingest import load_collections
 from assistant.knowledge import KnowledgeBase
@@ -119,10 +119,11 @@ class Answerer:
             embedder = checker.embedder
         passages = knowledge_passages(checker.kb) + hall_passages(settings)
         retriever = open_index(passages, embedder, settings.cache_dir, service_terms(checker.kb))
-        answerer = cls(checker.kb, retriever, checker)
-        answerer.prepare()
-        save_cache(embedder)
+        with reference(embedder), reference(checker.embedder):
+            answerer = cls(checker.kb, retriever, checker)
+            answerer.prepare()
         save_cache(checker.embedder)
+        save_cache(embedder)  # when the checker runs without a model, the retriever still has one
         return answerer
 
     def vetting_answers(self) -> list[str]:

@@ -115,10 +115,12 @@ class Checker:
     @classmethod
     def from_settings(cls, settings: Settings) -> Checker:
         """Load the hall's knowledge and, unless ``settings.semantic`` is off, the model."""
-        from assistant.embeddings import load_embedder, save_cache
+        from assistant.embeddings import load_embedder, reference, save_cache
 
         kb = load_for_hall(settings.knowledge_dir, settings.hall_file)
-        checker = cls(kb, load_embedder(settings) if settings.semantic else None)
+        embedder = load_embedder(settings) if settings.semantic else None
+        with reference(embedder):
+            checker = cls(kb, embedder)
         save_cache(checker.embedder)
         return checker
 

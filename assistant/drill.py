@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.behaviours import Recogniser
 from assistant.checker import Checker, Violation
 from assistant.config import Settings
-from assistant.embeddings import load_embedder, save_cache
+from assistant.embeddings import load_embedder, reference, save_cache
 from assistant.errors import InputError, ScenarioError
 from assistant.etiquette import Context
 from assistant.jsonl import decode_utf8
@@ -156,7 +156,8 @@ class Drill:
         embedder = checker.embedder
         if embedder is None and settings.semantic:
             embedder = load_embedder(settings)
-        drill = cls(library, checker, Recogniser(library.behaviours, embedder if settings.semantic else None))
+        with reference(embedder):
+            drill = cls(library, checker, Recogniser(library.behaviours, embedder if settings.semantic else None))
         save_cache(embedder)
         return drill
 

@@ -13,7 +13,8 @@ import json
 import os
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -127,9 +128,9 @@ class CachedEmbedder:
     One model call costs 20–40 ms on this CPU and loading the model ~10 s. A drill turn asks
     for the same clause from the checker and from the behaviour recogniser; the reference
     wordings (banned variants, behaviour exemplars, knowledge sentences) are the same on every
-    start, so ``save`` keeps them and the next process starts without the model. Only the
-    ``from_settings`` constructors save, right after embedding reference texts: what users
-    type is never written to disk."""
+    start, so ``save`` keeps them and the next process starts without the model. Only texts
+    embedded inside ``with cache.reference():`` (the ``from_settings`` constructors wrap the
+    reference wordings in it) are saved: what users type is never written to disk."""
 
     def __init__(self, inner: Embedder | None = None, size: int = 20000, *,
                  loader: Callable[[], Embedder] | None = None, name: str = "",
@@ -142,9 +143,20 @@ class CachedEmbedder:
         self.path = path
         self._dim = inner.dim if inner is not None else 0
         self._store: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._keep: set[tuple[str, str]] = set()  # reference texts, the only ones saved
+        self._recording = 0
         self._saved = 0
         if path is not None and path.is_file():
             self._load(path)
+
+    @contextmanager
+    def reference(self) -> Iterator[None]:
+        """Texts embedded inside this block are reference wordings, kept by ``save``."""
+        self._recording += 1
+        try:
+            yield
+        finally:
+            self._recording -= 1
 
     @property
     def inner(self) -> Embedder:
@@ -182,6 +194,8 @@ class CachedEmbedder:
     def add(self, texts: Sequence[str], vectors: np.ndarray, kind: Kind = "query") -> None:
         for text, vector in zip(texts, vectors, strict=True):
             self._store[(kind, text)] = np.asarray(vector, dtype=np.float32)
+            if self._recording:
+                self._keep.add((kind, text))
         while len(self._store) > self.size:
             self._store.popitem(last=False)
 
@@ -192,28 +206,30 @@ class CachedEmbedder:
         return len(self._store)
 
     def save(self) -> None:
-        """Write the cache to ``path`` (atomically) if it holds more than was loaded."""
-        if self.path is None or len(self._store) <= self._saved:
+        """Write the reference vectors to ``path`` (atomically) if there are new ones."""
+        kept = [k for k in self._store if k in self._keep]
+        if self.path is None or len(kept) <= self._saved:
             return
-        keys = json.dumps([list(k) for k in self._store], ensure_ascii=False)
+        keys = json.dumps([list(k) for k in kept], ensure_ascii=False)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f"{self.path.stem}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, keys=np.array(keys), vectors=np.stack(list(self._store.values())))
+        np.savez(tmp, keys=np.array(keys), vectors=np.stack([self._store[k] for k in kept]))
         tmp.replace(self.path)
-        self._saved = len(self._store)
+        self._saved = len(kept)
 
     def _load(self, path: Path) -> None:
         try:
             with np.load(path, allow_pickle=False) as data:
                 keys = json.loads(str(data["keys"]))
                 vectors = data["vectors"]
-        except (OSError, ValueError, KeyError) as exc:  # a torn or foreign file: start afresh
+        except (OSError, ValueError, KeyError, EOFError) as exc:  # a torn or foreign file: start afresh
             del exc
             return
         if len(keys) != len(vectors) or (self._dim and vectors.shape[1] != self._dim):
             return
         for (kind, text), vector in zip(keys, vectors, strict=True):
             self._store[(kind, text)] = vector
+            self._keep.add((kind, text))
         self._dim = int(vectors.shape[1]) if len(vectors) else self._dim
         self._saved = len(self._store)
 
@@ -257,6 +273,11 @@ def load_embedder(settings: Settings) -> Embedder:
     if not len(cached):
         cached.load()  # nothing cached yet: load now, so a broken model fails here, not later
     return cached
+
+
+def reference(embedder: Embedder | None) -> AbstractContextManager[None]:
+    """``embedder.reference()`` for a cached embedder, else a no-op."""
+    return embedder.reference() if isinstance(embedder, CachedEmbedder) else nullcontext()
 
 
 def save_cache(embedder: Embedder | None) -> None:

