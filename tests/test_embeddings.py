@@ -86,7 +86,9 @@ def test_what_users_type_is_not_saved(tmp_path: Path) -> None:
     ("content", "why"),
     [(b"not an npz file", "torn or foreign file"), (b"", "empty file")],
 )
-def test_a_damaged_cache_file_is_ignored_not_fatal(tmp_path: Path, content: bytes, why: str) -> None:
+def test_a_damaged_cache_file_is_ignored_not_fatal(
+    tmp_path: Path, content: bytes, why: str
+) -> None:
     path = tmp_path / "vectors.npz"
     path.write_bytes(content)
     cached = CachedEmbedder(FakeEmbedder(), path=path)
