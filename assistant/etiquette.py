@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
@@ -49,7 +50,7 @@ class Context:
 
 
 class CriterionResult(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
     title: str
@@ -71,6 +72,8 @@ class EtiquetteScorer:
         self.cues = {c.id: re.compile("|".join(f"(?:{p})" for p in c.cues)) if c.cues else None
                      for c in kb.criteria}  # fmt: skip
         self.sources = {c.id: kb.cite(c.sources[0]) for c in kb.criteria}  # cited once, not per reply
+        # results repeat (few notes, few fractions) and are frozen: build each once, not per reply
+        self._result = lru_cache(maxsize=4096)(self._build_result)
 
     def _met(self, criterion: str, reply: str) -> bool:
         cue = self.cues.get(criterion)
@@ -125,13 +128,17 @@ class EtiquetteScorer:
         assessed = self.assess(reply, ctx, banned_rules)
         for criterion in self.kb.criteria:
             applicable, met, note = assessed.get(criterion.id, (False, 1.0, ""))
-            # model_construct: every field comes from validated knowledge, skip re-validation
-            results[criterion.id] = CriterionResult.model_construct(
-                id=criterion.id, title=criterion.title, applicable=applicable, met=round(met, 3),
-                weight=criterion.weight, note=note, explanation=criterion.explanation,
-                source=self.sources[criterion.id],
-            )  # fmt: skip
+            results[criterion.id] = self._result(criterion.id, applicable, round(met, 3), note)
             if applicable:
                 total += criterion.weight
                 earned += criterion.weight * met
         return (round(100 * earned / total) if total else 100), results
+
+    def _build_result(self, criterion_id: str, applicable: bool, met: float, note: str) -> CriterionResult:
+        criterion = self.kb.criterion(criterion_id)
+        # model_construct: every field comes from validated knowledge, skip re-validation
+        return CriterionResult.model_construct(
+            id=criterion.id, title=criterion.title, applicable=applicable, met=met,
+            weight=criterion.weight, note=note, explanation=criterion.explanation,
+            source=self.sources[criterion.id],
+        )  # fmt: skip

