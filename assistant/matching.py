@@ -74,10 +74,6 @@ class LexicalMatcher:
         self._patterns = [
             (rule.id, pattern, re.compile(pattern)) for rule in kb.rules for pattern in rule.patterns
         ]
-        # One alternation finds whether *any* pattern matches a sentence in a single C-level
-        # scan; only then are the patterns run one by one (most sentences are clean).
-        # Patterns use no back-references, so joining them keeps each one's meaning.
-        self._any_pattern = re.compile("|".join(f"(?:{p})" for _, p, _ in self._patterns) or "(?!)")
         # fuzzy matching compares whole clauses with our longer wordings only
         self._fuzzy = [e for e in self.entries if len(e.key) >= 4]
         self._fuzzy_keys = [e.key for e in self._fuzzy]
@@ -89,8 +85,6 @@ class LexicalMatcher:
         found += self._homophone_hits(sk, sentence_spans)
         for s_start, s_end in sentence_spans:  # per sentence, so ^ and $ anchor to a sentence
             sentence = sk.text[s_start:s_end]
-            if not self._any_pattern.search(sentence):
-                continue
             for rule, pattern, regex in self._patterns:
                 for m in regex.finditer(sentence):
                     if m.end() > m.start():

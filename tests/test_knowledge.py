@@ -67,15 +67,6 @@ def test_an_invalid_regex_is_reported(knowledge_copy: Path) -> None:
         load_knowledge(knowledge_copy)
 
 
-def test_a_pattern_with_a_back_reference_is_refused(knowledge_copy: Path) -> None:
-    # the matcher joins all patterns into one alternation, where group numbers would shift
-    path = knowledge_copy / "banned.yaml"
-    text = path.read_text("utf-8").replace("    patterns:\n", "    patterns:\n      - '(不)\\1'\n", 1)
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(KnowledgeError, match=r"uses a back-reference"):
-        load_knowledge(knowledge_copy)
-
-
 def test_a_missing_file_is_named(knowledge_copy: Path) -> None:
     (knowledge_copy / "hall.yaml").unlink()
     with pytest.raises(KnowledgeError, match=r"hall\.yaml: file not found"):
