@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import ahocorasick
@@ -78,6 +79,10 @@ class LexicalMatcher:
         self._fuzzy = [e for e in self.entries if len(e.key) >= 4]
         self._fuzzy_keys = [e.key for e in self._fuzzy]
         self.fuzzy_cutoff = fuzzy_cutoff
+        # Both scans compare a clause with every wording (~0.5 ms); answers and drills repeat
+        # clauses (knowledge sentences, stock phrases), so each clause is scanned once.
+        self._closest = lru_cache(maxsize=16384)(self._closest_uncached)
+        self._suspicion = lru_cache(maxsize=16384)(self._suspicion_uncached)
 
     def hits(self, sk: Normalised, sentence_spans: list[tuple[int, int]]) -> list[Hit]:
         """All lexical hits in a skeleton; ``sentence_spans`` are skeleton sentence spans."""
@@ -123,20 +128,27 @@ class LexicalMatcher:
 
     def fuzzy_hit(self, clause_key: str, offset: int) -> Hit | None:
         """The closest of our wordings to a whole clause, if close enough."""
+        best = self._closest(clause_key)
+        if best is None:
+            return None
+        entry = self._fuzzy[best[0]]
+        return Hit(entry.rule, offset, offset + len(clause_key), "fuzzy", entry.text,
+                   round(best[1] / 100, 3), "similar wording")  # fmt: skip
+
+    def _closest_uncached(self, clause_key: str) -> tuple[int, float] | None:
         if len(clause_key) < 4:
             return None
         best = process.extractOne(
             clause_key, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff
         )
-        if best is None:
-            return None
-        entry = self._fuzzy[best[2]]
-        return Hit(entry.rule, offset, offset + len(clause_key), "fuzzy", entry.text,
-                   round(best[1] / 100, 3), "similar wording")  # fmt: skip
+        return None if best is None else (int(best[2]), float(best[1]))
 
     def suspicion(self, clause_key: str, floor: float = 0.0) -> float:
         """How much a clause resembles any banned wording (0–1): the gate of the semantic pass.
         Below ``floor`` the answer is 0 (rapidfuzz can then skip most comparisons)."""
+        return self._suspicion(clause_key, floor)
+
+    def _suspicion_uncached(self, clause_key: str, floor: float) -> float:
         if not clause_key:
             return 0.0
         best = process.extractOne(clause_key, self._fuzzy_keys, scorer=fuzz.partial_ratio, score_cutoff=floor * 100)
