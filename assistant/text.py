@@ -3,8 +3,9 @@
 Two views of a reply are used for matching, each carrying ``offsets`` into the original:
 
 * ``normalise(text)`` — the *display* form: NFKC (full-width → half-width), traditional →
-  simplified, lower case; whitespace, zero-width characters, emoji and variation selectors
-  removed; punctuation kept, so sentences and clauses can still be split.
+  simplified, lower case, common Cantonese and Wu function words → Mandarin (唔知 → 不知道,
+  侬 → 你: window staff type as they speak); whitespace, zero-width characters, emoji and
+  variation selectors removed; punctuation kept, so sentences and clauses can still be split.
 * ``skeleton(display)`` — the *matching key*: punctuation and symbols removed too, and runs
   of a repeated character collapsed ("不知知道道" → "不知道"), so "不 . 知 . 道" matches.
 
@@ -98,10 +99,51 @@ def _simplify_with_offsets(text: str, offsets: list[int]) -> tuple[str, list[int
     return "".join(chars), new_offsets
 
 
+# Dialect words → Mandarin, longest first. Only words that are not also everyday Mandarin:
+# identities shield Mandarin words that contain a dialect key (请勿, 阿拉伯, 步伐…).
+DIALECT = {
+    # Cantonese
+    "唔该": "谢谢", "唔紧要": "不要紧", "唔使": "不用", "唔好意思": "不好意思", "唔知道": "不知道",
+    "唔知": "不知道", "唔晓得": "不晓得", "唔关": "不关", "唔系": "不是", "唔得": "不行", "唔": "不",
+    "冇得": "没得", "冇": "没有", "睇": "看", "嘅": "的", "喺": "在", "咗": "了", "佢哋": "他们",
+    "佢": "他", "俾": "给", "啲": "些", "乜嘢": "什么", "乜": "什么", "边个": "谁", "边度": "哪里",
+    "喺呢度": "在这里", "喺度": "在这里", "呢度": "这里", "嗰度": "那里", "嗰": "那", "咁": "这么", "咩": "吗", "攞": "拿", "搵": "找",
+    "听日": "明天", "琴日": "昨天", "我哋": "我们", "你哋": "你们",
+    # Wu (Shanghainese)
+    "阿拉伯": "阿拉伯", "阿拉善": "阿拉善", "阿拉斯加": "阿拉斯加", "阿拉": "我们", "侬": "你",
+    "请勿": "请勿", "切勿": "切勿", "勿忘": "勿忘", "勿来三": "不行", "勿晓得": "不晓得", "勿": "不",
+    "覅": "不要", "落班": "下班", "明朝": "明天", "今朝": "今天",
+    "可以伐": "可以吗", "好伐": "好吗", "对伐": "对吗", "是伐": "是吗", "晓得伐": "晓得吗", "要伐": "要吗",
+    # Southwestern / northern Mandarin word order
+    "晓不得": "不晓得", "认不到": "不认识",
+}
+_DIALECT = re.compile("|".join(re.escape(k) for k in sorted(DIALECT, key=len, reverse=True)))
+
+
+def _dialect_with_offsets(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+    if not _DIALECT.search(text):
+        return text, offsets
+    chars: list[str] = []
+    new_offsets: list[int] = []
+    at = 0
+    for m in _DIALECT.finditer(text):
+        chars.append(text[at : m.start()])
+        new_offsets.extend(offsets[at : m.start()])
+        word = DIALECT[m.group()]
+        chars.append(word)
+        # each Mandarin character points at the dialect character in its place (or the last one)
+        new_offsets.extend(offsets[min(m.start() + i, m.end() - 1)] for i in range(len(word)))
+        at = m.end()
+    chars.append(text[at:])
+    new_offsets.extend(offsets[at:])
+    return "".join(chars), new_offsets
+
+
 def normalise(text: str) -> Normalised:
     """The display form of ``text`` (see module docstring)."""
     folded, offsets = _nfkc_with_offsets(text)
     simplified, offsets = _simplify_with_offsets(folded.lower(), offsets)
+    simplified, offsets = _dialect_with_offsets(simplified, offsets)
     kept = [(m.start(), m.group()) for m in _KEEP_DISPLAY.finditer(simplified)]
     return Normalised(
         text="".join(char for _, char in kept),

@@ -62,3 +62,25 @@ def test_a_pinyin_syllable_typed_for_a_character_spans_all_its_letters() -> None
 )
 def test_latin_letters_that_are_not_a_typed_syllable_stay(typed: str) -> None:
     assert not pinyin_runs(normalise(typed).text)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        pytest.param("阿拉勿晓得", "我们不晓得", id="Shanghainese: we do not know"),
+        pytest.param("唔關我事", "不关我事", id="Cantonese in traditional characters"),
+        pytest.param("你自己睇啦", "你自己看啦", id="Cantonese verb"),
+        pytest.param("我晓不得", "我不晓得", id="Sichuanese word order"),
+        pytest.param("唔该晒", "谢谢晒", id="Cantonese thanks is not 不该"),
+        pytest.param("请勿吸烟", "请勿吸烟", id="Mandarin 请勿 stays"),
+        pytest.param("阿拉伯语翻译", "阿拉伯语翻译", id="Mandarin 阿拉伯 stays"),
+    ],
+)
+def test_dialect_words_read_as_mandarin(typed: str, expected: str) -> None:
+    assert normalise(typed).text == expected
+
+
+def test_a_dialect_word_maps_back_to_what_was_typed() -> None:
+    shown = normalise("好,唔知啊")  # 唔知 (2 characters) reads as 不知道 (3)
+    assert shown.text == "好,不知道啊"
+    assert shown.span(2, 5) == (2, 4)  # 不知道 covers 唔知 in the original
