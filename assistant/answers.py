@@ -104,6 +104,7 @@ class Answerer:
         self.thresholds = thresholds or AskThresholds()
         self._lexical = Checker(kb)
         self._vetted: dict[str, bool] = {}
+        self._checked: dict[str, bool] = {}
         examples = [e for topic in kb.out_of_scope for e in topic.examples]
         # passage-side vectors are "passage:"-prompted chunks, so embed the examples the same way
         self._scope_vecs = retriever.embedder.embed(examples, kind="passage")
@@ -227,11 +228,20 @@ class Answerer:
             return self._build(top, sentences, cited)
 
         text = build(clean)
-        if not self.checker.check(text).violations:
+        if self._passes(text):
             return text
         # slow path: drop the sentences the full (semantic) checker objects to, then re-check
-        clean = [s for s in clean if not self.checker.check(s).violations]
+        clean = [s for s in clean if self._passes(s)]
         if not clean:
             return None
         text = build(clean)
-        return text if not self.checker.check(text).violations else None
+        return text if self._passes(text) else None
+
+    def _passes(self, text: str) -> bool:
+        # composed answers repeat across questions (same passage, same points): check each once;
+        # they come only from knowledge sentences, so the memo stays small (capped anyway)
+        if text not in self._checked:
+            if len(self._checked) >= 50_000:
+                self._checked.clear()
+            self._checked[text] = not self.checker.check(text).violations
+        return self._checked[text]
