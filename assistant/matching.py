@@ -21,6 +21,7 @@ from assistant.text import Normalised, key, pinyin_key
 
 EvidenceKind = Literal["exact", "normalised", "fuzzy", "semantic"]
 SHORT_KEY = 2  # keys this short ("不行", "没有") only count when they are a whole sentence
+TYPED_SYLLABLE = re.compile("[\ue000-\uf8ff]")  # a syllable typed in pinyin letters (text.pinyin_runs)
 HOMOPHONE_MIN = 3  # shorter homophones collide with ordinary words (不行 / 步行): whole sentences only
 
 
@@ -75,6 +76,10 @@ class LexicalMatcher:
         self._patterns = [
             (rule.id, pattern, re.compile(pattern)) for rule in kb.rules for pattern in rule.patterns
         ]
+        # The same patterns over syllables, for sentences where a syllable was typed in pinyin
+        # letters ("随便投su"): regex syntax is ASCII, so only the Han characters change.
+        self._sound_patterns = [(rule, pattern, re.compile(pinyin_key(pattern)))
+                                for rule, pattern, _ in self._patterns]  # fmt: skip
         # fuzzy matching compares whole clauses with our longer wordings only
         self._fuzzy = [e for e in self.entries if len(e.key) >= 4]
         self._fuzzy_keys = [e.key for e in self._fuzzy]
@@ -95,6 +100,13 @@ class LexicalMatcher:
                     if m.end() > m.start():
                         found.append(Hit(rule, s_start + m.start(), s_start + m.end(), "normalised",
                                          pattern, 1.0, "pattern"))  # fmt: skip
+            if TYPED_SYLLABLE.search(sentence):
+                sounds = pinyin_key(sentence)
+                for rule, pattern, regex in self._sound_patterns:
+                    for m in regex.finditer(sounds):
+                        if m.end() > m.start():
+                            found.append(Hit(rule, s_start + m.start(), s_start + m.end(), "fuzzy",
+                                             pattern, 0.9, "pattern, with pinyin letters"))  # fmt: skip
         return found
 
     def _exact_hits(self, sk: Normalised, sentences: list[tuple[int, int]]) -> list[Hit]:
