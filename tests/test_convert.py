@@ -71,6 +71,15 @@ def test_the_default_onnx_engine_matches_sentence_transformers(e5: Embedder, set
         assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-4)
 
 
+def test_the_onnx_export_runs_fused_transformer_kernels(settings: Settings) -> None:
+    import onnx
+
+    graph = onnx.load(str(ensure_onnx(settings.model_dir, settings.cache_dir) / "model.onnx"), load_external_data=False)
+    ops = [node.op_type for node in graph.graph.node]
+    # one fused attention per layer of e5-small; unfused graphs have none (and run ~15% slower)
+    assert ops.count("Attention") == 12 and "SkipLayerNormalization" in ops and "Softmax" not in ops
+
+
 def test_onnx_export_is_reused_while_its_stamp_matches(settings: Settings) -> None:
     folder = ensure_onnx(settings.model_dir, settings.cache_dir)
     written = (folder / "model.onnx").stat().st_mtime_ns
