@@ -1,51 +1,105 @@
 """Recognising what a trainee's reply *does*: greets, lists every missing item, names the window…
 
 Two kinds of evidence, measured on ``evals/behaviours_*.jsonl``: lexical cues (specific
-regexes per behaviour, cheap) and nearest neighbours in embedding space — a clause counts as a
-behaviour when it is close to that behaviour's exemplars and closer to them than to its
-look-alike negatives. The drill asks only about behaviours a stage expects, and embeds only
-when a cue has not already settled it, which keeps a turn fast on a slow CPU.
+regexes per behaviour, cheap and explainable) and a learned head — one logistic regression
+per behaviour over the embedding of the whole reply, fitted on the behaviour exemplars, their
+look-alike negatives and the labelled development replies. Cues decide first; the head is
+asked only about expected behaviours no cue has shown, so a drill turn costs at most one
+model call for it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.embeddings import Embedder
+from assistant.errors import KnowledgeError
 from assistant.scenarios import Behaviour
-from assistant.text import clauses, normalise
+from assistant.text import normalise
 
 
 @dataclass(frozen=True)
 class BehaviourThresholds:
-    """Tuned on evals/behaviours_dev.jsonl (README, `assistant eval behaviours`)."""
+    """Chosen by 5-fold cross-validation on evals/behaviours_dev.jsonl
+    (``evals/tune_behaviours.py``; README has the grid's best rows)."""
 
-    similarity: float = 0.94  # cosine of a clause to the behaviour's nearest exemplar
-    margin: float = 0.0  # … over its nearest negative look-alike
+    probability: float = 0.5  # the head's probability that the reply shows the behaviour
+    regularisation: float = 0.05  # C of each logistic regression (standardised vectors)
 
 
 @dataclass(frozen=True)
 class Recognition:
     behaviour: str
-    evidence: str  # "cue: <pattern>" or "semantic: <exemplar> (0.93)"
+    evidence: str  # "cue: <pattern>" or "learned: p=0.83, like “<labelled reply>”"
+
+
+Example = tuple[str, Sequence[str]]  # a reply and the behaviours it shows (may be none)
+
+
+class BehaviourHead:
+    """Per-behaviour logistic regressions folded into one affine map, so scoring a reply is a
+    single matrix-vector product: ``sigmoid(weights @ vector + bias)``."""
+
+    def __init__(self, ids: list[str], weights: np.ndarray, bias: np.ndarray,
+                 texts: list[str], vectors: np.ndarray, labels: np.ndarray) -> None:  # fmt: skip
+        self.ids, self.weights, self.bias = ids, weights, bias
+        self._column = {b: i for i, b in enumerate(ids)}
+        # the training replies, to show the nearest positive one as evidence
+        self._texts, self._vectors, self._labels = texts, vectors, labels
+
+    @classmethod
+    def fit(cls, ids: list[str], texts: list[str], vectors: np.ndarray, labels: np.ndarray,
+            regularisation: float) -> BehaviourHead:  # fmt: skip
+        """``labels[i, j]``: training text i shows behaviour ``ids[j]``."""
+        from sklearn.linear_model import LogisticRegression
+
+        mean, scale = vectors.mean(axis=0), vectors.std(axis=0) + 1e-6
+        standard = (vectors - mean) / scale
+        weights = np.zeros((len(ids), vectors.shape[1]), dtype=np.float32)
+        bias = np.zeros(len(ids), dtype=np.float32)
+        for j in range(len(ids)):
+            model = LogisticRegression(C=regularisation, max_iter=3000).fit(standard, labels[:, j])
+            # undo the standardisation: w·((x - mean) / scale) + b = (w / scale)·x + (b - w·mean / scale)
+            weights[j] = model.coef_[0] / scale
+            bias[j] = model.intercept_[0] - float(weights[j] @ mean)
+        return cls(ids, weights, bias, texts, vectors, labels)
+
+    def probabilities(self, vector: np.ndarray) -> dict[str, float]:
+        logits = self.weights @ vector + self.bias
+        return dict(zip(self.ids, (1.0 / (1.0 + np.exp(-logits))).tolist(), strict=True))
+
+    def like(self, behaviour: str, vector: np.ndarray) -> str:
+        """The training reply showing ``behaviour`` that is nearest to ``vector``."""
+        rows = np.flatnonzero(self._labels[:, self._column[behaviour]])
+        return self._texts[int(rows[np.argmax(self._vectors[rows] @ vector)])]
 
 
 class Recogniser:
     def __init__(self, behaviours: list[Behaviour], embedder: Embedder | None = None,
-                 thresholds: BehaviourThresholds | None = None) -> None:  # fmt: skip
+                 thresholds: BehaviourThresholds | None = None, examples: Sequence[Example] = ()) -> None:  # fmt: skip
         self.behaviours = {b.id: b for b in behaviours}
         self.thresholds = thresholds or BehaviourThresholds()
         self._cues = {b.id: [re.compile(c) for c in b.cues] for b in behaviours}
         self.embedder = embedder
-        self._vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        if embedder is not None:
-            for b in behaviours:
-                negatives = embedder.embed(b.negatives) if b.negatives else np.zeros((0, embedder.dim), np.float32)
-                self._vectors[b.id] = (embedder.embed(b.exemplars), negatives)
+        self.head = self._fit(embedder, examples) if embedder is not None else None
+
+    def _fit(self, embedder: Embedder, examples: Sequence[Example]) -> BehaviourHead:
+        ids = list(self.behaviours)
+        rows: list[tuple[str, set[str]]] = []
+        for b in self.behaviours.values():  # exemplars show their behaviour; negatives none
+            rows += [(text, {b.id}) for text in b.exemplars] + [(text, set()) for text in b.negatives]
+        for text, shown in examples:
+            if unknown := sorted(set(shown) - set(ids)):
+                raise KnowledgeError(f"labelled reply {text!r}: unknown behaviours {unknown}")
+            rows.append((text, set(shown)))
+        texts = [normalise(text).text for text, _ in rows]
+        labels = np.array([[b in shown for b in ids] for _, shown in rows], dtype=bool)
+        vectors = embedder.embed(texts)
+        return BehaviourHead.fit(ids, texts, vectors, labels, self.thresholds.regularisation)
 
     def by_cue(self, display: str, behaviour_id: str) -> Recognition | None:
         for cue in self._cues[behaviour_id]:
@@ -53,24 +107,16 @@ class Recogniser:
                 return Recognition(behaviour_id, f"cue: {cue.pattern}")
         return None
 
-    def by_similarity(self, vectors: np.ndarray, texts: list[str], behaviour_id: str) -> Recognition | None:
-        if behaviour_id not in self._vectors or not len(vectors):
-            return None
-        exemplars, negatives = self._vectors[behaviour_id]
-        sims = vectors @ exemplars.T  # (clauses, exemplars)
-        row, col = np.unravel_index(int(np.argmax(sims)), sims.shape)
-        best = float(sims[row, col])
-        rival = float((vectors[row] @ negatives.T).max()) if len(negatives) else -1.0
-        if best >= self.thresholds.similarity and best - rival >= self.thresholds.margin:
-            exemplar = self.behaviours[behaviour_id].exemplars[col]
-            return Recognition(behaviour_id, f"semantic: {texts[row]} ≈ {exemplar} ({best:.3f})")
-        return None
-
-    def units(self, reply: str) -> list[str]:
-        """The clauses of a reply plus the whole reply, as embedded."""
-        display = normalise(reply).text
-        parts = [display[s:e] for s, e in clauses(display) if e - s >= 2]
-        return list(dict.fromkeys([*parts, display]))
+    def by_head(self, vector: np.ndarray, wanted: Iterable[str]) -> dict[str, Recognition]:
+        """The wanted behaviours the learned head sees in a reply's (whole-reply) vector."""
+        if self.head is None:
+            return {}
+        probabilities = self.head.probabilities(vector)
+        return {
+            b: Recognition(b, f"learned: p={probabilities[b]:.2f}, like “{self.head.like(b, vector)}”")
+            for b in wanted
+            if probabilities[b] >= self.thresholds.probability
+        }
 
     def recognise(self, reply: str, wanted: Iterable[str] | None = None,
                   semantic: bool = True) -> dict[str, Recognition]:  # fmt: skip
@@ -80,9 +126,5 @@ class Recogniser:
         found = {b: r for b in wanted if (r := self.by_cue(display, b)) is not None}
         missing = [b for b in wanted if b not in found]
         if missing and semantic and self.embedder is not None:
-            texts = self.units(reply)
-            vectors = self.embedder.embed(texts)
-            for b in missing:
-                if (r := self.by_similarity(vectors, texts, b)) is not None:
-                    found[b] = r
+            found.update(self.by_head(self.embedder.embed([display])[0], missing))
         return found

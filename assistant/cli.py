@@ -305,11 +305,15 @@ def eval_behaviours(
     file: Annotated[Path, typer.Argument(help="labelled replies, e.g. evals/behaviours_test.jsonl")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Precision and recall of behaviour recognition: cues, similarity, combined."""
+    """Precision and recall of behaviour recognition: cues, the learned head, combined."""
     from assistant import evaluation
     from assistant.drill import Drill
 
     cases = evaluation.load_cases(file, evaluation.BehaviourCase)
+    trained_on = settings().behaviour_examples
+    if trained_on is not None and trained_on.resolve() == file.resolve():
+        err.print(f"note: the recogniser learns from {file}, so these figures are in-sample "
+                  "(evals/tune_behaviours.py cross-validates on it)")  # fmt: skip
     metrics = evaluation.evaluate_behaviours(Drill.from_settings(settings()).recogniser, cases)
     emit_json(metrics) if as_json else render.metrics_line(out, file, metrics)
 

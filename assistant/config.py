@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     dialogs_dir: Path = ROOT / "dialogs"
     cache_dir: Path = ROOT / ".cache"
     data_dir: Path = Field(default=ROOT / ".data", description="a hall's ingested documents")
+    behaviour_examples: Path | None = Field(
+        default=ROOT / "evals" / "behaviours_dev.jsonl",
+        description="labelled trainee replies (JSON lines: text, behaviours) the behaviour "
+        "recogniser learns from besides the exemplars in dialogs/; none: exemplars only",
+    )
     hall_file: Path | None = Field(
         default=None, description="YAML with a `hall:` block overriding knowledge/hall.yaml"
     )

@@ -151,13 +151,17 @@ class Drill:
     # -- conveniences for the edges ---------------------------------------------------------
     @classmethod
     def from_settings(cls, settings: Settings) -> Drill:
+        from assistant.evaluation import behaviour_examples
+
         checker = Checker.from_settings(settings)
         library = load_library(settings.dialogs_dir)
         embedder = checker.embedder
         if embedder is None and settings.semantic:
             embedder = load_embedder(settings)
+        embedder = embedder if settings.semantic else None
+        examples = behaviour_examples(settings.behaviour_examples) if embedder is not None else []
         with reference(embedder):
-            drill = cls(library, checker, Recogniser(library.behaviours, embedder if settings.semantic else None))
+            drill = cls(library, checker, Recogniser(library.behaviours, embedder, examples=examples))
         save_cache(embedder)
         return drill
 

@@ -197,12 +197,17 @@ class BehaviourCase(Case):
     why: str = ""
 
 
+def behaviour_examples(path: Path | None) -> list[tuple[str, list[str]]]:
+    """The labelled replies the behaviour recogniser learns from (none without a file)."""
+    return [(c.text, c.behaviours) for c in load_cases(path, BehaviourCase)] if path is not None else []
+
+
 def evaluate_behaviours(recogniser: Any, cases: Sequence[BehaviourCase]) -> Metrics:
-    """Micro P/R/F1 over (reply, behaviour) pairs for cues only, similarity only, and both."""
+    """Micro P/R/F1 over (reply, behaviour) pairs for cues only, the learned head only, and both."""
     metrics: Metrics = {"primary_metric": "combined_f1", "cases": len(cases)}
     ids = list(recogniser.behaviours)
     per_behaviour: dict[str, Counter[str]] = defaultdict(Counter)
-    for mode in ("cues", "similarity", "combined"):
+    for mode in ("cues", "learned", "combined"):
         counts: Counter[str] = Counter()
         for case in cases:
             found = _recognised(recogniser, case.text, ids, mode)
@@ -222,10 +227,7 @@ def _recognised(recogniser: Any, text: str, ids: list[str], mode: str) -> set[st
     from assistant.text import normalise
 
     if mode == "cues":
-        display = normalise(text).text
-        return {b for b in ids if recogniser.by_cue(display, b)}
-    if mode == "similarity":
-        units = recogniser.units(text)
-        vectors = recogniser.embedder.embed(units)
-        return {b for b in ids if recogniser.by_similarity(vectors, units, b)}
+        return {b for b in ids if recogniser.by_cue(normalise(text).text, b)}
+    if mode == "learned":
+        return set(recogniser.by_head(recogniser.embedder.embed([normalise(text).text])[0], ids))
     return set(recogniser.recognise(text, ids))

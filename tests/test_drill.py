@@ -13,15 +13,17 @@ from assistant.checker import Checker
 from assistant.drill import Drill, DrillState, read_replies
 from assistant.embeddings import Embedder
 from assistant.errors import InputError, ScenarioError, UnknownScenarioError
+from assistant.evaluation import behaviour_examples
 from assistant.scenarios import Library
-from tests.conftest import DATA
+from tests.conftest import DATA, ROOT
 
 PATHS: dict[str, dict[str, list[str]]] = yaml.safe_load((DATA / "drill_paths.yaml").read_text("utf-8"))["paths"]
 
 
 @pytest.fixture(scope="module")
 def drill(library: Library, checker: Checker, e5: Embedder) -> Drill:
-    return Drill(library, checker, Recogniser(library.behaviours, e5))
+    examples = behaviour_examples(ROOT / "evals" / "behaviours_dev.jsonl")  # as shipped
+    return Drill(library, checker, Recogniser(library.behaviours, e5, examples=examples))
 
 
 @pytest.fixture(scope="module")

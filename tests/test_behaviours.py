@@ -1,0 +1,49 @@
+"""The behaviour recogniser: cues first, then a head learned from exemplars and labelled replies."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.behaviours import Recogniser
+from assistant.embeddings import FakeEmbedder
+from assistant.errors import KnowledgeError
+from assistant.evaluation import behaviour_examples
+from assistant.scenarios import Library
+from tests.conftest import ROOT
+
+# No cue of any behaviour fires on it, and no exemplar resembles it.
+ODD = "请把那盆绿萝往左边挪一挪"
+
+
+def test_the_head_learns_a_behaviour_from_labelled_replies(library: Library, fake_embedder: FakeEmbedder) -> None:
+    plain = Recogniser(library.behaviours, fake_embedder)
+    assert plain.recognise(ODD, ["help_queue"]) == {}
+    taught = Recogniser(library.behaviours, fake_embedder, examples=[(ODD, ["help_queue"])] * 20)
+    found = taught.recognise(ODD, ["help_queue", "greet"])
+    assert set(found) == {"help_queue"}
+    assert found["help_queue"].evidence.startswith("learned: p=") and ODD in found["help_queue"].evidence
+
+
+def test_cues_decide_before_the_head(library: Library, fake_embedder: FakeEmbedder) -> None:
+    recogniser = Recogniser(library.behaviours, fake_embedder)
+    assert recogniser.recognise("您好,请坐", ["greet"])["greet"].evidence.startswith("cue: ")
+
+
+def test_without_a_model_only_cues_count(library: Library) -> None:
+    recogniser = Recogniser(library.behaviours, examples=[(ODD, ["help_queue"])] * 20)
+    assert recogniser.head is None and recogniser.recognise(ODD) == {}
+
+
+def test_a_labelled_reply_with_an_unknown_behaviour_is_a_knowledge_error(
+    library: Library, fake_embedder: FakeEmbedder
+) -> None:
+    with pytest.raises(KnowledgeError, match=r"unknown behaviours \['greeting'\]"):
+        Recogniser(library.behaviours, fake_embedder, examples=[("您好", ["greeting"])])
+
+
+def test_the_shipped_labelled_replies_load_and_use_known_behaviours(library: Library) -> None:
+    examples = behaviour_examples(ROOT / "evals" / "behaviours_dev.jsonl")
+    known = {b.id for b in library.behaviours}
+    assert len(examples) >= 600
+    assert all(set(shown) <= known for _, shown in examples)
+    assert behaviour_examples(None) == []
