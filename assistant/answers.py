@@ -9,6 +9,7 @@ that would break a rule is dropped, and if that leaves nothing the question is d
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from assistant.checker import Checker
 from assistant.config import Settings
 from assistant.embeddings import reference, save_cache
 from assistant.errors import InputError
+from assistant.heads import LinearHead
 from assistant.ingest import load_collections
 from assistant.knowledge import KnowledgeBase
 from assistant.retrieval import Hit, Passage, Retriever, open_index
@@ -30,8 +32,10 @@ MAX_QUESTION_CHARS = 500
 class AskThresholds:
     """When to answer; tuned on evals/ask_dev.jsonl (evals/tune_ask.py)."""
 
-    margin: float = 0.02  # best passage cosine minus best out-of-scope example cosine
+    margin: float = 0.0  # best passage cosine minus best out-of-scope example cosine
     coverage: float = 0.0  # share of the question's content words found in the top passages
+    scope: float = 0.8  # the scope head's probability that the question is one we answer
+    regularisation: float = 0.05  # C of the scope head's logistic regression
 
 
 class Source(BaseModel):
@@ -97,7 +101,7 @@ def service_terms(kb: KnowledgeBase) -> list[str]:
 
 class Answerer:
     def __init__(self, kb: KnowledgeBase, retriever: Retriever, checker: Checker,
-                 thresholds: AskThresholds | None = None) -> None:  # fmt: skip
+                 thresholds: AskThresholds | None = None, examples: Sequence[tuple[str, bool]] = ()) -> None:  # fmt: skip
         self.kb = kb
         self.retriever = retriever
         self.checker = checker
@@ -105,9 +109,20 @@ class Answerer:
         self._lexical = Checker(kb)
         self._vetted: dict[str, bool] = {}
         self._checked: dict[str, bool] = {}
-        examples = [e for topic in kb.out_of_scope for e in topic.examples]
+        off_topic = [e for topic in kb.out_of_scope for e in topic.examples]
         # passage-side vectors are "passage:"-prompted chunks, so embed the examples the same way
-        self._scope_vecs = retriever.embedder.embed(examples, kind="passage")
+        self._scope_vecs = retriever.embedder.embed(off_topic, kind="passage")
+        self.scope_head = self._fit_scope(examples) if examples else None
+
+    def _fit_scope(self, labelled: Sequence[tuple[str, bool]]) -> LinearHead:
+        """A head over question vectors: answerable (the passages' example questions, labelled
+        questions in scope) or not (the out-of-scope examples, labelled questions out of it).
+        Nearest-neighbour margins alone decline too few off-topic questions in new voices."""
+        rows = [(q, True) for p in self.retriever.passages for q in p.questions]
+        rows += [(e, False) for topic in self.kb.out_of_scope for e in topic.examples] + list(labelled)
+        vectors = self.retriever.embedder.embed([q for q, _ in rows], kind="query")
+        labels = np.array([[answerable] for _, answerable in rows], dtype=bool)
+        return LinearHead.fit(["in_scope"], [q for q, _ in rows], vectors, labels, self.thresholds.regularisation)
 
     @classmethod
     def from_settings(cls, settings: Settings, checker: Checker | None = None) -> Answerer:
@@ -120,8 +135,12 @@ class Answerer:
             embedder = checker.embedder
         passages = knowledge_passages(checker.kb) + hall_passages(settings)
         retriever = open_index(passages, embedder, settings.cache_dir, service_terms(checker.kb))
+        from assistant.evaluation import AskCase, load_cases
+
+        labelled = load_cases(settings.ask_examples, AskCase) if settings.ask_examples else []
+        examples = [(c.question, c.in_scope) for c in labelled]
         with reference(embedder), reference(checker.embedder):
-            answerer = cls(checker.kb, retriever, checker)
+            answerer = cls(checker.kb, retriever, checker, examples=examples)
             answerer.prepare()
         save_cache(checker.embedder)
         save_cache(embedder)  # when the checker runs without a model, the retriever still has one
@@ -165,6 +184,11 @@ class Answerer:
         if not hits:
             return False
         t = self.thresholds
+        if self.scope_head is not None:
+            if vector is None:
+                vector = self.retriever.embedder.embed([question], kind="query")[0]
+            if self.scope_head.probabilities(vector)["in_scope"] < t.scope:
+                return False
         return self.scope_margin(question, hits, vector) >= t.margin and self.coverage(question, hits) >= t.coverage
 
     def ask(self, question: str, k: int = 3) -> Answer:

@@ -18,6 +18,7 @@ import numpy as np
 
 from assistant.embeddings import Embedder
 from assistant.errors import KnowledgeError
+from assistant.heads import LinearHead
 from assistant.scenarios import Behaviour
 from assistant.text import normalise
 
@@ -40,44 +41,6 @@ class Recognition:
 Example = tuple[str, Sequence[str]]  # a reply and the behaviours it shows (may be none)
 
 
-class BehaviourHead:
-    """Per-behaviour logistic regressions folded into one affine map, so scoring a reply is a
-    single matrix-vector product: ``sigmoid(weights @ vector + bias)``."""
-
-    def __init__(self, ids: list[str], weights: np.ndarray, bias: np.ndarray,
-                 texts: list[str], vectors: np.ndarray, labels: np.ndarray) -> None:  # fmt: skip
-        self.ids, self.weights, self.bias = ids, weights, bias
-        self._column = {b: i for i, b in enumerate(ids)}
-        # the training replies, to show the nearest positive one as evidence
-        self._texts, self._vectors, self._labels = texts, vectors, labels
-
-    @classmethod
-    def fit(cls, ids: list[str], texts: list[str], vectors: np.ndarray, labels: np.ndarray,
-            regularisation: float) -> BehaviourHead:  # fmt: skip
-        """``labels[i, j]``: training text i shows behaviour ``ids[j]``."""
-        from sklearn.linear_model import LogisticRegression
-
-        mean, scale = vectors.mean(axis=0), vectors.std(axis=0) + 1e-6
-        standard = (vectors - mean) / scale
-        weights = np.zeros((len(ids), vectors.shape[1]), dtype=np.float32)
-        bias = np.zeros(len(ids), dtype=np.float32)
-        for j in range(len(ids)):
-            model = LogisticRegression(C=regularisation, max_iter=3000).fit(standard, labels[:, j])
-            # undo the standardisation: w·((x - mean) / scale) + b = (w / scale)·x + (b - w·mean / scale)
-            weights[j] = model.coef_[0] / scale
-            bias[j] = model.intercept_[0] - float(weights[j] @ mean)
-        return cls(ids, weights, bias, texts, vectors, labels)
-
-    def probabilities(self, vector: np.ndarray) -> dict[str, float]:
-        logits = self.weights @ vector + self.bias
-        return dict(zip(self.ids, (1.0 / (1.0 + np.exp(-logits))).tolist(), strict=True))
-
-    def like(self, behaviour: str, vector: np.ndarray) -> str:
-        """The training reply showing ``behaviour`` that is nearest to ``vector``."""
-        rows = np.flatnonzero(self._labels[:, self._column[behaviour]])
-        return self._texts[int(rows[np.argmax(self._vectors[rows] @ vector)])]
-
-
 class Recogniser:
     def __init__(self, behaviours: list[Behaviour], embedder: Embedder | None = None,
                  thresholds: BehaviourThresholds | None = None, examples: Sequence[Example] = ()) -> None:  # fmt: skip
@@ -87,7 +50,7 @@ class Recogniser:
         self.embedder = embedder
         self.head = self._fit(embedder, examples) if embedder is not None else None
 
-    def _fit(self, embedder: Embedder, examples: Sequence[Example]) -> BehaviourHead:
+    def _fit(self, embedder: Embedder, examples: Sequence[Example]) -> LinearHead:
         ids = list(self.behaviours)
         rows: list[tuple[str, set[str]]] = []
         for b in self.behaviours.values():  # exemplars show their behaviour; negatives none
@@ -99,7 +62,7 @@ class Recogniser:
         texts = [normalise(text).text for text, _ in rows]
         labels = np.array([[b in shown for b in ids] for _, shown in rows], dtype=bool)
         vectors = embedder.embed(texts)
-        return BehaviourHead.fit(ids, texts, vectors, labels, self.thresholds.regularisation)
+        return LinearHead.fit(ids, texts, vectors, labels, self.thresholds.regularisation)
 
     def by_cue(self, display: str, behaviour_id: str) -> Recognition | None:
         for cue in self._cues[behaviour_id]:

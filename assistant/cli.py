@@ -284,6 +284,11 @@ def drill(
     emit_json(render.drill_json(state, card, ignored)) if as_json else render.drill_report(out, state, card)
 
 
+def _note_in_sample(file: Path, trained_on: Path | None, what: str, script: str) -> None:
+    if trained_on is not None and trained_on.resolve() == file.resolve():
+        err.print(f"note: {what} learns from {file}, so its figures are in-sample ({script} cross-validates)")
+
+
 @eval_app.command("ask")
 @edge
 def eval_ask(
@@ -295,6 +300,7 @@ def eval_ask(
     from assistant.answers import Answerer
 
     cases = evaluation.load_cases(file, evaluation.AskCase)
+    _note_in_sample(file, settings().ask_examples, "the answer-or-decline head", "evals/tune_ask.py")
     metrics = evaluation.evaluate_ask(Answerer.from_settings(settings()), cases)
     emit_json(metrics) if as_json else render.metrics_line(out, file, metrics)
 
@@ -310,10 +316,7 @@ def eval_behaviours(
     from assistant.drill import Drill
 
     cases = evaluation.load_cases(file, evaluation.BehaviourCase)
-    trained_on = settings().behaviour_examples
-    if trained_on is not None and trained_on.resolve() == file.resolve():
-        err.print(f"note: the recogniser learns from {file}, so these figures are in-sample "
-                  "(evals/tune_behaviours.py cross-validates on it)")  # fmt: skip
+    _note_in_sample(file, settings().behaviour_examples, "the behaviour head", "evals/tune_behaviours.py")
     metrics = evaluation.evaluate_behaviours(Drill.from_settings(settings()).recogniser, cases)
     emit_json(metrics) if as_json else render.metrics_line(out, file, metrics)
 

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
         description="labelled trainee replies (JSON lines: text, behaviours) the behaviour "
         "recogniser learns from besides the exemplars in dialogs/; none: exemplars only",
     )
+    ask_examples: Path | None = Field(
+        default=ROOT / "evals" / "ask_dev.jsonl",
+        description="labelled citizen questions (JSON lines: question, in_scope) the help answers "
+        "learn their answer-or-decline decision from; none: the knowledge's examples only",
+    )
     hall_file: Path | None = Field(
         default=None, description="YAML with a `hall:` block overriding knowledge/hall.yaml"
     )

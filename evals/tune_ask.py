@@ -2,7 +2,8 @@
 
     .venv/bin/python evals/tune_ask.py evals/ask_dev.jsonl
 
-Retrieval features are computed once per question; the grids replay the decisions.
+Retrieval features are computed once per question; the grids replay the decisions. The
+answer-or-decline head is cross-validated (it learns from these very questions).
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ import itertools
 import sys
 from pathlib import Path
 
-from assistant.answers import ANSWER_KINDS, Answerer
+import numpy as np
+
+from assistant.answers import ANSWER_KINDS, Answerer, AskThresholds
 from assistant.config import get_settings
 from assistant.evaluation import AskCase, load_cases, rank_of_answer
+
+FOLDS = 5
 
 
 def main(path: str) -> None:
@@ -30,25 +35,33 @@ def main(path: str) -> None:
         n = len(ranks)
         print(f"  {weight:>4} {k:>3}  {sum(r == 1 for r in ranks) / n:.3f} {sum(bool(r and r <= 3) for r in ranks) / n:.3f}"
               f" {sum(1 / r for r in ranks if r) / n:.3f}")
+    # The scope head learns from these questions (ASSISTANT_ASK_EXAMPLES), so each fifth is
+    # judged by a head fitted on the other four fifths (plus the knowledge's own examples).
     features = []
     for case in cases:
         hits = [h for h in retriever.search(case.question, k=12) if h.passage.kind in ANSWER_KINDS][:3]
-        dense = max((h.dense for h in hits), default=0.0)
-        features.append((case.in_scope, answerer.scope_margin(case.question, hits), answerer.coverage(case.question, hits), dense))
-    print("decline rule: scope margin >= a and coverage >= b -> out declined, in declined")
+        features.append((case.in_scope, answerer.scope_margin(case.question, hits), answerer.coverage(case.question, hits)))
+    vectors = retriever.embedder.embed([c.question for c in cases], kind="query")
+    fold = np.random.default_rng(0).permutation(len(cases)) % FOLDS
+    print("decline rule (5-fold CV): scope head >= p and margin >= a -> out declined, in declined")
     rows = []
-    for a, b in itertools.product([-0.03 + i * 0.005 for i in range(15)], [0.0, 0.1, 0.2, 0.3]):
-        out_ok = sum(1 for s, d, c, _ in features if not s and not (d >= a and c >= b))
-        in_bad = sum(1 for s, d, c, _ in features if s and not (d >= a and c >= b))
-        n_out = sum(1 for f in features if not f[0]) or 1
-        n_in = sum(1 for f in features if f[0]) or 1
-        rows.append((out_ok / n_out, -in_bad / n_in, a, b))
-    rows.sort(key=lambda r: (r[0] >= 0.9, r[1], r[0]), reverse=True)
-    for out, neg_in, a, b in rows[:8]:
-        print(f"  margin>={a:.3f} coverage>={b:.2f}: out-of-scope declined {out:.3f}, in-scope declined {-neg_in:.3f}")
-    for in_scope, m, c, d in sorted(features, key=lambda f: f[1]):
-        print(f"    {'IN ' if in_scope else 'OUT'} margin={m:+.3f} cov={c:.2f} dense={d:.3f}")
-
+    for regularisation in (0.01, 0.05, 0.2):
+        answerer.thresholds = AskThresholds(regularisation=regularisation)
+        probability = np.zeros(len(cases))
+        for f in range(FOLDS):
+            head = answerer._fit_scope([(c.question, c.in_scope) for c, k in zip(cases, fold, strict=True) if k != f])
+            for i in np.flatnonzero(fold == f):
+                probability[i] = head.probabilities(vectors[i])["in_scope"]
+        for p, a in itertools.product((0.0, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9), (-1.0, 0.0, 0.005, 0.01, 0.02, 0.025)):
+            answered = [pr >= p and m >= a for pr, (_, m, _) in zip(probability, features, strict=True)]
+            n_out = sum(1 for f in features if not f[0]) or 1
+            n_in = sum(1 for f in features if f[0]) or 1
+            out_ok = sum(1 for ans, f in zip(answered, features, strict=True) if not f[0] and not ans) / n_out
+            in_bad = sum(1 for ans, f in zip(answered, features, strict=True) if f[0] and not ans) / n_in
+            rows.append((out_ok >= 0.9 and in_bad <= 0.05, out_ok - in_bad, out_ok, in_bad, regularisation, p, a))
+    rows.sort(reverse=True)
+    for _, _, out, bad, c, p, a in rows[:10]:
+        print(f"  C={c} head>={p} margin>={a}: out-of-scope declined {out:.3f}, in-scope declined {bad:.3f}")
 
 if __name__ == "__main__":
     main(sys.argv[1] if len(sys.argv) > 1 else "evals/ask_dev.jsonl")

@@ -78,3 +78,26 @@ def test_answering_costs_one_model_call_for_the_question(answerer: Answerer) -> 
     finally:
         inner.embed = original  # type: ignore[method-assign]
     assert len(calls) <= 10 + 2, calls  # one per question, and rarely a composed first sentence
+
+
+# Questions in new voices, written after the scope head was tuned (none is in evals/).
+NEW_VOICES = [
+    ("大厅停车场怎么收费", False, "a fee the knowledge does not give"),
+    ("你们食堂对外开放不", False, "facilities outside the manuals (the head answers it: a known miss)"),
+    ("社保断缴三个月有啥影响", False, "policy advice"),
+    ("房子过户契税是多少", False, "a tax rate"),
+    ("能帮我看看我这个合同有没有坑", False, "legal advice"),
+    ("你们这儿附近哪有复印店", False, "outside the hall"),
+    ("东西没带全是不是还得再跑一趟", True, "一次性告知"),
+    ("窗口的人对我爱答不理的能投诉不", True, "complaints"),
+    ("我妈来不了我能替她办吗", True, "代办"),
+    ("几点下班啊我怕赶不上", True, "office hours"),
+    ("等了半天还没叫到我号咋回事", True, "queueing"),
+    ("办完了多久能拿到证", True, "限时办结 (declined at p 0.78 < 0.8: a known miss)"),
+]
+
+
+def test_the_scope_head_decides_new_voices_mostly_right(answerer: Answerer) -> None:
+    assert answerer.scope_head is not None  # learned from evals/ask_dev.jsonl by default
+    wrong = [(q, why) for q, answerable, why in NEW_VOICES if answerer.ask(q).answered != answerable]
+    assert len(wrong) <= 2, wrong

@@ -1,0 +1,47 @@
+"""A learned linear head over sentence embeddings: the behaviour recogniser's and the help
+answers' "is this in scope" decision. Small labelled sets (hundreds of texts) are enough for a
+regularised logistic regression on e5 vectors, and its decisions carry evidence: the nearest
+training text with the label."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class LinearHead:
+    """One logistic regression per label folded into one affine map, so scoring a text is a
+    single matrix-vector product: ``sigmoid(weights @ vector + bias)``."""
+
+    def __init__(self, ids: list[str], weights: np.ndarray, bias: np.ndarray,
+                 texts: list[str], vectors: np.ndarray, labels: np.ndarray) -> None:  # fmt: skip
+        self.ids, self.weights, self.bias = ids, weights, bias
+        self._column = {b: i for i, b in enumerate(ids)}
+        # the training texts, to show the nearest positive one as evidence
+        self._texts, self._vectors, self._labels = texts, vectors, labels
+
+    @classmethod
+    def fit(cls, ids: list[str], texts: list[str], vectors: np.ndarray, labels: np.ndarray,
+            regularisation: float) -> LinearHead:  # fmt: skip
+        """``labels[i, j]``: training text i has label ``ids[j]``; vectors are standardised
+        (e5 cosines crowd into a narrow band) and ``regularisation`` is sklearn's C."""
+        from sklearn.linear_model import LogisticRegression
+
+        mean, scale = vectors.mean(axis=0), vectors.std(axis=0) + 1e-6
+        standard = (vectors - mean) / scale
+        weights = np.zeros((len(ids), vectors.shape[1]), dtype=np.float32)
+        bias = np.zeros(len(ids), dtype=np.float32)
+        for j in range(len(ids)):
+            model = LogisticRegression(C=regularisation, max_iter=3000).fit(standard, labels[:, j])
+            # undo the standardisation: w·((x - mean) / scale) + b = (w / scale)·x + (b - w·mean / scale)
+            weights[j] = model.coef_[0] / scale
+            bias[j] = model.intercept_[0] - float(weights[j] @ mean)
+        return cls(ids, weights, bias, texts, vectors, labels)
+
+    def probabilities(self, vector: np.ndarray) -> dict[str, float]:
+        logits = self.weights @ vector + self.bias
+        return dict(zip(self.ids, (1.0 / (1.0 + np.exp(-logits))).tolist(), strict=True))
+
+    def like(self, label: str, vector: np.ndarray) -> str:
+        """The training text with ``label`` nearest to ``vector`` (evidence for a user)."""
+        rows = np.flatnonzero(self._labels[:, self._column[label]])
+        return self._texts[int(rows[np.argmax(self._vectors[rows] @ vector)])]
