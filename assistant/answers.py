@@ -22,10 +22,12 @@ from assistant.errors import InputError
 from assistant.heads import LinearHead
 from assistant.ingest import load_collections
 from assistant.knowledge import KnowledgeBase
-from assistant.retrieval import Hit, Passage, Retriever, open_index
+from assistant.retrieval import Hit, Passage, Retriever, open_index, rrf
 
 ANSWER_KINDS = frozenset({"procedure", "principle", "stage", "rule", "hall", "document"})
 MAX_QUESTION_CHARS = 500
+CANDIDATES = 20  # hybrid hits the passage head may reorder
+AskExample = tuple[str, bool, str | None]  # a citizen question, answerable?, the passage that answers it
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class AskThresholds:
     coverage: float = 0.0  # share of the question's content words found in the top passages
     scope: float = 0.8  # the scope head's probability that the question is one we answer
     regularisation: float = 0.05  # C of the scope head's logistic regression
+    passage_weight: float = 0.5  # the passage head's ranking in the fusion (hybrid's is 1)
+    passage_regularisation: float = 0.2  # C of the passage head's multinomial regression
 
 
 class Source(BaseModel):
@@ -101,7 +105,7 @@ def service_terms(kb: KnowledgeBase) -> list[str]:
 
 class Answerer:
     def __init__(self, kb: KnowledgeBase, retriever: Retriever, checker: Checker,
-                 thresholds: AskThresholds | None = None, examples: Sequence[tuple[str, bool]] = ()) -> None:  # fmt: skip
+                 thresholds: AskThresholds | None = None, examples: Sequence[AskExample] = ()) -> None:  # fmt: skip
         self.kb = kb
         self.retriever = retriever
         self.checker = checker
@@ -113,13 +117,42 @@ class Answerer:
         # passage-side vectors are "passage:"-prompted chunks, so embed the examples the same way
         self._scope_vecs = retriever.embedder.embed(off_topic, kind="passage")
         self.scope_head = self._fit_scope(examples) if examples else None
+        self.passage_head = self._fit_passages(examples) if examples else None
 
-    def _fit_scope(self, labelled: Sequence[tuple[str, bool]]) -> LinearHead:
+    def _fit_passages(self, labelled: Sequence[AskExample]) -> LinearHead | None:
+        """Which passage answers a question, learned from the passages' example questions and
+        labelled questions: it knows how citizens ask, where words and vectors often miss."""
+        known = {p.id for p in self.retriever.passages if p.kind in ANSWER_KINDS}
+        rows = [(q, p.id) for p in self.retriever.passages if p.id in known for q in p.questions]
+        rows += [(q, answer) for q, answerable, answer in labelled if answerable and answer in known]
+        ids = sorted({answer for _, answer in rows})
+        if len(ids) < 2:
+            return None
+        vectors = self.retriever.embedder.embed([q for q, _ in rows], kind="query")
+        return LinearHead.fit_exclusive(ids, [q for q, _ in rows], vectors, [a for _, a in rows],
+                                        self.thresholds.passage_regularisation)  # fmt: skip
+
+    def rank(self, question: str, vector: np.ndarray | None = None) -> list[Hit]:
+        """Answerable passages, best first: the hybrid ranking fused (RRF) with the passage
+        head's, over the hybrid's top ``CANDIDATES``."""
+        if vector is None:
+            vector = self.retriever.embedder.embed([question], kind="query")[0]
+        hits = [h for h in self.retriever.search(question, k=CANDIDATES * 2, vector=vector)
+                if h.passage.kind in ANSWER_KINDS][:CANDIDATES]  # fmt: skip
+        if self.passage_head is None or len(hits) < 2:
+            return hits
+        probability = self.passage_head.probabilities(vector)
+        by_head = sorted(range(len(hits)), key=lambda i: -probability.get(hits[i].passage.id, 0.0))
+        fused = rrf([list(range(len(hits))), by_head], weights=[1.0, self.thresholds.passage_weight])
+        return [hits[i].model_copy(update={"score": round(fused[i], 4)}) for i in sorted(fused, key=lambda i: -fused[i])]
+
+    def _fit_scope(self, labelled: Sequence[AskExample]) -> LinearHead:
         """A head over question vectors: answerable (the passages' example questions, labelled
         questions in scope) or not (the out-of-scope examples, labelled questions out of it).
         Nearest-neighbour margins alone decline too few off-topic questions in new voices."""
         rows = [(q, True) for p in self.retriever.passages for q in p.questions]
-        rows += [(e, False) for topic in self.kb.out_of_scope for e in topic.examples] + list(labelled)
+        rows += [(e, False) for topic in self.kb.out_of_scope for e in topic.examples]
+        rows += [(q, answerable) for q, answerable, _ in labelled]
         vectors = self.retriever.embedder.embed([q for q, _ in rows], kind="query")
         labels = np.array([[answerable] for _, answerable in rows], dtype=bool)
         return LinearHead.fit(["in_scope"], [q for q, _ in rows], vectors, labels, self.thresholds.regularisation)
@@ -138,7 +171,7 @@ class Answerer:
         from assistant.evaluation import AskCase, load_cases
 
         labelled = load_cases(settings.ask_examples, AskCase) if settings.ask_examples else []
-        examples = [(c.question, c.in_scope) for c in labelled]
+        examples = [(c.question, c.in_scope, c.passage) for c in labelled]
         with reference(embedder), reference(checker.embedder):
             answerer = cls(checker.kb, retriever, checker, examples=examples)
             answerer.prepare()
@@ -197,7 +230,7 @@ class Answerer:
         if len(question) > MAX_QUESTION_CHARS:
             raise InputError(f"the question is {len(question)} characters; at most {MAX_QUESTION_CHARS}")
         vector = self.retriever.embedder.embed([question], kind="query")[0]  # once, for both uses
-        hits = [h for h in self.retriever.search(question, k=k * 4, vector=vector) if h.passage.kind in ANSWER_KINDS][:k]
+        hits = self.rank(question, vector)[:k]
         sources = [Source(title=h.passage.title, source=h.passage.source, text=h.passage.text[:300], score=h.score)
                    for h in hits]  # fmt: skip
         if self.in_scope(question, hits, vector):

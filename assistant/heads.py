@@ -13,8 +13,8 @@ class LinearHead:
     single matrix-vector product: ``sigmoid(weights @ vector + bias)``."""
 
     def __init__(self, ids: list[str], weights: np.ndarray, bias: np.ndarray,
-                 texts: list[str], vectors: np.ndarray, labels: np.ndarray) -> None:  # fmt: skip
-        self.ids, self.weights, self.bias = ids, weights, bias
+                 texts: list[str], vectors: np.ndarray, labels: np.ndarray, exclusive: bool = False) -> None:  # fmt: skip
+        self.ids, self.weights, self.bias, self.exclusive = ids, weights, bias, exclusive
         self._column = {b: i for i, b in enumerate(ids)}
         # the training texts, to show the nearest positive one as evidence
         self._texts, self._vectors, self._labels = texts, vectors, labels
@@ -37,8 +37,27 @@ class LinearHead:
             bias[j] = model.intercept_[0] - float(weights[j] @ mean)
         return cls(ids, weights, bias, texts, vectors, labels)
 
+    @classmethod
+    def fit_exclusive(cls, ids: list[str], texts: list[str], vectors: np.ndarray, targets: list[str],
+                      regularisation: float) -> LinearHead:  # fmt: skip
+        """One multinomial regression: each text has exactly one of ``ids`` (``targets[i]``)."""
+        from sklearn.linear_model import LogisticRegression
+
+        mean, scale = vectors.mean(axis=0), vectors.std(axis=0) + 1e-6
+        model = LogisticRegression(C=regularisation, max_iter=3000).fit((vectors - mean) / scale, targets)
+        order = {c: i for i, c in enumerate(model.classes_)}
+        coef = model.coef_ if len(ids) > 2 else np.vstack([-model.coef_[0] / 2, model.coef_[0] / 2])
+        intercept = model.intercept_ if len(ids) > 2 else np.array([-model.intercept_[0] / 2, model.intercept_[0] / 2])
+        weights = np.array([coef[order[b]] / scale for b in ids], dtype=np.float32)
+        bias = np.array([intercept[order[b]] - float(weights[j] @ mean) for j, b in enumerate(ids)], dtype=np.float32)
+        labels = np.array([[t == b for b in ids] for t in targets], dtype=bool)
+        return cls(ids, weights, bias, texts, vectors, labels, exclusive=True)
+
     def probabilities(self, vector: np.ndarray) -> dict[str, float]:
         logits = self.weights @ vector + self.bias
+        if self.exclusive:  # softmax over the classes
+            shifted = np.exp(logits - logits.max())
+            return dict(zip(self.ids, (shifted / shifted.sum()).tolist(), strict=True))
         return dict(zip(self.ids, (1.0 / (1.0 + np.exp(-logits))).tolist(), strict=True))
 
     def like(self, label: str, vector: np.ndarray) -> str:
