@@ -19,7 +19,7 @@ from assistant.checker import Checker
 from assistant.config import Settings
 from assistant.embeddings import reference, save_cache
 from assistant.errors import InputError
-from assistant.heads import LinearHead
+from assistant.heads import LinearHead, head_key, load_head, save_head
 from assistant.ingest import load_collections
 from assistant.knowledge import KnowledgeBase
 from assistant.retrieval import Hit, Passage, Retriever, open_index, rrf
@@ -105,7 +105,10 @@ def service_terms(kb: KnowledgeBase) -> list[str]:
 
 class Answerer:
     def __init__(self, kb: KnowledgeBase, retriever: Retriever, checker: Checker,
-                 thresholds: AskThresholds | None = None, examples: Sequence[AskExample] = ()) -> None:  # fmt: skip
+                 thresholds: AskThresholds | None = None, examples: Sequence[AskExample] = (),
+                 heads: dict[str, LinearHead] | None = None) -> None:  # fmt: skip
+        """``examples`` train the scope and passage heads, unless ``heads`` holds them already
+        (fitted earlier on the same data, see ``head_keys``)."""
         self.kb = kb
         self.retriever = retriever
         self.checker = checker
@@ -116,15 +119,29 @@ class Answerer:
         off_topic = [e for topic in kb.out_of_scope for e in topic.examples]
         # passage-side vectors are "passage:"-prompted chunks, so embed the examples the same way
         self._scope_vecs = retriever.embedder.embed(off_topic, kind="passage")
-        self.scope_head = self._fit_scope(examples) if examples else None
-        self.passage_head = self._fit_passages(examples) if examples else None
+        heads = heads or {}
+        self.scope_head = (heads.get("scope") or self._fit_scope(examples)) if examples else None
+        self.passage_head = (heads.get("passages") or self._fit_passages(examples)) if examples else None
+
+    def head_keys(self, examples: Sequence[AskExample]) -> dict[str, str]:
+        t, name = self.thresholds, self.retriever.embedder.name
+        return {"scope": head_key("scope", self._scope_rows(examples), name, t.regularisation),
+                "passages": head_key("passages", self._passage_rows(examples), name, t.passage_regularisation)}
+
+    def _passage_rows(self, labelled: Sequence[AskExample]) -> list[tuple[str, str]]:
+        known = {p.id for p in self.retriever.passages if p.kind in ANSWER_KINDS}
+        rows = [(q, p.id) for p in self.retriever.passages if p.id in known for q in p.questions]
+        return rows + [(q, answer) for q, answerable, answer in labelled if answerable and answer in known]
+
+    def _scope_rows(self, labelled: Sequence[AskExample]) -> list[tuple[str, bool]]:
+        rows = [(q, True) for p in self.retriever.passages for q in p.questions]
+        rows += [(e, False) for topic in self.kb.out_of_scope for e in topic.examples]
+        return rows + [(q, answerable) for q, answerable, _ in labelled]
 
     def _fit_passages(self, labelled: Sequence[AskExample]) -> LinearHead | None:
         """Which passage answers a question, learned from the passages' example questions and
         labelled questions: it knows how citizens ask, where words and vectors often miss."""
-        known = {p.id for p in self.retriever.passages if p.kind in ANSWER_KINDS}
-        rows = [(q, p.id) for p in self.retriever.passages if p.id in known for q in p.questions]
-        rows += [(q, answer) for q, answerable, answer in labelled if answerable and answer in known]
+        rows = self._passage_rows(labelled)
         ids = sorted({answer for _, answer in rows})
         if len(ids) < 2:
             return None
@@ -150,9 +167,7 @@ class Answerer:
         """A head over question vectors: answerable (the passages' example questions, labelled
         questions in scope) or not (the out-of-scope examples, labelled questions out of it).
         Nearest-neighbour margins alone decline too few off-topic questions in new voices."""
-        rows = [(q, True) for p in self.retriever.passages for q in p.questions]
-        rows += [(e, False) for topic in self.kb.out_of_scope for e in topic.examples]
-        rows += [(q, answerable) for q, answerable, _ in labelled]
+        rows = self._scope_rows(labelled)
         vectors = self.retriever.embedder.embed([q for q, _ in rows], kind="query")
         labels = np.array([[answerable] for _, answerable in rows], dtype=bool)
         return LinearHead.fit(["in_scope"], [q for q, _ in rows], vectors, labels, self.thresholds.regularisation)
@@ -172,9 +187,16 @@ class Answerer:
 
         labelled = load_cases(settings.ask_examples, AskCase) if settings.ask_examples else []
         examples = [(c.question, c.in_scope, c.passage) for c in labelled]
+        # fitted heads are kept (fitting takes seconds, loading ms); the keys need the passages
+        keys = cls(checker.kb, retriever, checker).head_keys(examples)
+        folder = settings.cache_dir / "heads"
+        kept = {name: head for name, key in keys.items() if (head := load_head(folder, key)) is not None}
         with reference(embedder), reference(checker.embedder):
-            answerer = cls(checker.kb, retriever, checker, examples=examples)
+            answerer = cls(checker.kb, retriever, checker, examples=examples, heads=kept)
             answerer.prepare()
+        for name, head in (("scope", answerer.scope_head), ("passages", answerer.passage_head)):
+            if head is not None and name not in kept:
+                save_head(folder, keys[name], head)
         save_cache(checker.embedder)
         save_cache(embedder)  # when the checker runs without a model, the retriever still has one
         return answerer

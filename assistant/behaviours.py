@@ -18,7 +18,7 @@ import numpy as np
 
 from assistant.embeddings import Embedder
 from assistant.errors import KnowledgeError
-from assistant.heads import LinearHead
+from assistant.heads import LinearHead, head_key
 from assistant.scenarios import Behaviour
 from assistant.text import normalise
 
@@ -43,26 +43,39 @@ Example = tuple[str, Sequence[str]]  # a reply and the behaviours it shows (may 
 
 class Recogniser:
     def __init__(self, behaviours: list[Behaviour], embedder: Embedder | None = None,
-                 thresholds: BehaviourThresholds | None = None, examples: Sequence[Example] = ()) -> None:  # fmt: skip
+                 thresholds: BehaviourThresholds | None = None, examples: Sequence[Example] = (),
+                 head: LinearHead | None = None) -> None:  # fmt: skip
+        """With a model, the head is ``head`` if given (one fitted earlier on the same training
+        set: see ``head_key``), else fitted here on the exemplars and ``examples``."""
         self.behaviours = {b.id: b for b in behaviours}
         self.thresholds = thresholds or BehaviourThresholds()
         self._cues = {b.id: [re.compile(c) for c in b.cues] for b in behaviours}
         self.embedder = embedder
-        self.head = self._fit(embedder, examples) if embedder is not None else None
+        self.head = None
+        if embedder is not None:
+            self.head = head or self._fit(embedder, *self.training_set(examples))
 
-    def _fit(self, embedder: Embedder, examples: Sequence[Example]) -> LinearHead:
+    def training_set(self, examples: Sequence[Example]) -> tuple[list[str], np.ndarray]:
+        """Normalised texts and their (texts × behaviours) labels: exemplars show their
+        behaviour, look-alike negatives none, labelled replies what they are labelled with."""
         ids = list(self.behaviours)
         rows: list[tuple[str, set[str]]] = []
-        for b in self.behaviours.values():  # exemplars show their behaviour; negatives none
+        for b in self.behaviours.values():
             rows += [(text, {b.id}) for text in b.exemplars] + [(text, set()) for text in b.negatives]
         for text, shown in examples:
             if unknown := sorted(set(shown) - set(ids)):
                 raise KnowledgeError(f"labelled reply {text!r}: unknown behaviours {unknown}")
             rows.append((text, set(shown)))
-        texts = [normalise(text).text for text, _ in rows]
-        labels = np.array([[b in shown for b in ids] for _, shown in rows], dtype=bool)
-        vectors = embedder.embed(texts)
-        return LinearHead.fit(ids, texts, vectors, labels, self.thresholds.regularisation)
+        labels = np.array([[b in shown for b in ids] for _, shown in rows], dtype=bool).reshape(len(rows), len(ids))
+        return [normalise(text).text for text, _ in rows], labels
+
+    def head_key(self, embedder: Embedder, examples: Sequence[Example]) -> str:
+        texts, labels = self.training_set(examples)
+        return head_key("behaviours", list(self.behaviours), texts, labels.tolist(), embedder.name,
+                        self.thresholds.regularisation)  # fmt: skip
+
+    def _fit(self, embedder: Embedder, texts: list[str], labels: np.ndarray) -> LinearHead:
+        return LinearHead.fit(list(self.behaviours), texts, embedder.embed(texts), labels, self.thresholds.regularisation)
 
     def by_cue(self, display: str, behaviour_id: str) -> Recognition | None:
         for cue in self._cues[behaviour_id]:

@@ -26,6 +26,7 @@ from assistant.config import Settings
 from assistant.embeddings import load_embedder, reference, save_cache
 from assistant.errors import InputError, ScenarioError
 from assistant.etiquette import Context
+from assistant.heads import load_head, save_head
 from assistant.jsonl import decode_utf8
 from assistant.scenarios import Library, Scenario, Stage, load_library
 
@@ -160,8 +161,16 @@ class Drill:
             embedder = load_embedder(settings)
         embedder = embedder if settings.semantic else None
         examples = behaviour_examples(settings.behaviour_examples) if embedder is not None else []
+        heads, key = settings.cache_dir / "heads", ""
+        head = None
+        if embedder is not None:  # the fitted head is kept: fitting takes seconds, loading ms
+            key = Recogniser(library.behaviours).head_key(embedder, examples)
+            head = load_head(heads, key)
         with reference(embedder):
-            drill = cls(library, checker, Recogniser(library.behaviours, embedder, examples=examples))
+            recogniser = Recogniser(library.behaviours, embedder, examples=examples, head=head)
+            drill = cls(library, checker, recogniser)
+        if head is None and recogniser.head is not None:
+            save_head(heads, key, recogniser.head)
         save_cache(embedder)
         return drill
 

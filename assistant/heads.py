@@ -5,6 +5,12 @@ training text with the label."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import zipfile
+from pathlib import Path
+
 import numpy as np
 
 
@@ -64,3 +70,31 @@ class LinearHead:
         """The training text with ``label`` nearest to ``vector`` (evidence for a user)."""
         rows = np.flatnonzero(self._labels[:, self._column[label]])
         return self._texts[int(rows[np.argmax(self._vectors[rows] @ vector)])]
+
+
+def head_key(*parts: object) -> str:
+    """A digest of everything a fit depends on (training texts and labels, model, settings)."""
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, default=str).encode()).hexdigest()[:20]
+
+
+def load_head(folder: Path, key: str) -> LinearHead | None:
+    """A head saved by ``save_head`` under ``key``; None when absent or unreadable (refit)."""
+    path = folder / f"{key}.npz"
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return LinearHead([str(i) for i in data["ids"]], data["weights"], data["bias"],
+                              [str(t) for t in data["texts"]], data["vectors"], data["labels"],
+                              exclusive=bool(data["exclusive"]))  # fmt: skip
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
+
+
+def save_head(folder: Path, key: str, head: LinearHead) -> None:
+    """Keep a fitted head (fitting costs seconds, mostly importing scikit-learn; loading ~10 ms)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"{key}.{os.getpid()}.tmp.npz"
+    np.savez(tmp, ids=np.array(head.ids), weights=head.weights, bias=head.bias, texts=np.array(head._texts),
+             vectors=head._vectors, labels=head._labels, exclusive=np.array(head.exclusive))  # fmt: skip
+    tmp.replace(folder / f"{key}.npz")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from assistant.behaviours import Recogniser
@@ -47,3 +49,19 @@ def test_the_shipped_labelled_replies_load_and_use_known_behaviours(library: Lib
     assert len(examples) >= 600
     assert all(set(shown) <= known for _, shown in examples)
     assert behaviour_examples(None) == []
+
+
+def test_a_kept_head_decides_like_the_fitted_one(tmp_path: Path, library: Library, fake_embedder: FakeEmbedder) -> None:
+    from assistant.heads import load_head, save_head
+
+    examples = [(ODD, ["help_queue"])] * 20
+    fitted = Recogniser(library.behaviours, fake_embedder, examples=examples)
+    key = fitted.head_key(fake_embedder, examples)
+    assert fitted.head is not None and load_head(tmp_path, key) is None
+    save_head(tmp_path, key, fitted.head)
+    kept = Recogniser(library.behaviours, fake_embedder, head=load_head(tmp_path, key))
+    assert kept.recognise(ODD) == fitted.recognise(ODD) and "help_queue" in kept.recognise(ODD)
+    # other training data, another key; a damaged file is refitted, not trusted
+    assert fitted.head_key(fake_embedder, examples[:5]) != key
+    (tmp_path / f"{key}.npz").write_bytes(b"not an npz")
+    assert load_head(tmp_path, key) is None
