@@ -103,12 +103,26 @@ def service_terms(kb: KnowledgeBase) -> list[str]:
     return core + [t for t in titles if 2 <= len(t) <= 8]
 
 
+def passage_rows(passages: Sequence[Passage], labelled: Sequence[AskExample]) -> list[tuple[str, str]]:
+    """The passage head's training set: (question, id of the passage that answers it)."""
+    known = {p.id for p in passages if p.kind in ANSWER_KINDS}
+    rows = [(q, p.id) for p in passages if p.id in known for q in p.questions]
+    return rows + [(q, answer) for q, answerable, answer in labelled if answerable and answer in known]
+
+
+def scope_rows(kb: KnowledgeBase, passages: Sequence[Passage], labelled: Sequence[AskExample]) -> list[tuple[str, bool]]:
+    """The scope head's training set: (question, answerable?)."""
+    rows = [(q, True) for p in passages for q in p.questions]
+    rows += [(e, False) for topic in kb.out_of_scope for e in topic.examples]
+    return rows + [(q, answerable) for q, answerable, _ in labelled]
+
+
 class Answerer:
     def __init__(self, kb: KnowledgeBase, retriever: Retriever, checker: Checker,
                  thresholds: AskThresholds | None = None, examples: Sequence[AskExample] = (),
                  heads: dict[str, LinearHead] | None = None) -> None:  # fmt: skip
         """``examples`` train the scope and passage heads, unless ``heads`` holds them already
-        (fitted earlier on the same data, see ``head_keys``)."""
+        (fitted earlier on the same rows, see ``from_settings``)."""
         self.kb = kb
         self.retriever = retriever
         self.checker = checker
@@ -123,25 +137,10 @@ class Answerer:
         self.scope_head = (heads.get("scope") or self._fit_scope(examples)) if examples else None
         self.passage_head = (heads.get("passages") or self._fit_passages(examples)) if examples else None
 
-    def head_keys(self, examples: Sequence[AskExample]) -> dict[str, str]:
-        t, name = self.thresholds, self.retriever.embedder.name
-        return {"scope": head_key("scope", self._scope_rows(examples), name, t.regularisation),
-                "passages": head_key("passages", self._passage_rows(examples), name, t.passage_regularisation)}
-
-    def _passage_rows(self, labelled: Sequence[AskExample]) -> list[tuple[str, str]]:
-        known = {p.id for p in self.retriever.passages if p.kind in ANSWER_KINDS}
-        rows = [(q, p.id) for p in self.retriever.passages if p.id in known for q in p.questions]
-        return rows + [(q, answer) for q, answerable, answer in labelled if answerable and answer in known]
-
-    def _scope_rows(self, labelled: Sequence[AskExample]) -> list[tuple[str, bool]]:
-        rows = [(q, True) for p in self.retriever.passages for q in p.questions]
-        rows += [(e, False) for topic in self.kb.out_of_scope for e in topic.examples]
-        return rows + [(q, answerable) for q, answerable, _ in labelled]
-
     def _fit_passages(self, labelled: Sequence[AskExample]) -> LinearHead | None:
         """Which passage answers a question, learned from the passages' example questions and
         labelled questions: it knows how citizens ask, where words and vectors often miss."""
-        rows = self._passage_rows(labelled)
+        rows = passage_rows(self.retriever.passages, labelled)
         ids = sorted({answer for _, answer in rows})
         if len(ids) < 2:
             return None
@@ -167,7 +166,7 @@ class Answerer:
         """A head over question vectors: answerable (the passages' example questions, labelled
         questions in scope) or not (the out-of-scope examples, labelled questions out of it).
         Nearest-neighbour margins alone decline too few off-topic questions in new voices."""
-        rows = self._scope_rows(labelled)
+        rows = scope_rows(self.kb, self.retriever.passages, labelled)
         vectors = self.retriever.embedder.embed([q for q, _ in rows], kind="query")
         labels = np.array([[answerable] for _, answerable in rows], dtype=bool)
         return LinearHead.fit(["in_scope"], [q for q, _ in rows], vectors, labels, self.thresholds.regularisation)
@@ -188,7 +187,9 @@ class Answerer:
         labelled = load_cases(settings.ask_examples, AskCase) if settings.ask_examples else []
         examples = [(c.question, c.in_scope, c.passage) for c in labelled]
         # fitted heads are kept (fitting takes seconds, loading ms); the keys need the passages
-        keys = cls(checker.kb, retriever, checker).head_keys(examples)
+        thresholds, name = AskThresholds(), embedder.name
+        keys = {"scope": head_key("scope", scope_rows(checker.kb, passages, examples), name, thresholds.regularisation),
+                "passages": head_key("passages", passage_rows(passages, examples), name, thresholds.passage_regularisation)}
         folder = settings.cache_dir / "heads"
         kept = {name: head for name, key in keys.items() if (head := load_head(folder, key)) is not None}
         with reference(embedder), reference(checker.embedder):
