@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     semantic: bool = Field(default=True, description="run the embedding pass of the checker")
     threads: int = Field(default=2, ge=1, le=64)
 
+    @field_validator("behaviour_examples", "ask_examples", "hall_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value  # ASSISTANT_ASK_EXAMPLES= turns learning off
+
     @field_validator("model_path")
     @classmethod
     def _model_is_local(cls, value: Path | None) -> Path | None:

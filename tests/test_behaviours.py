@@ -65,3 +65,12 @@ def test_a_kept_head_decides_like_the_fitted_one(tmp_path: Path, library: Librar
     assert fitted.head_key(fake_embedder, examples[:5]) != key
     (tmp_path / f"{key}.npz").write_bytes(b"not an npz")
     assert load_head(tmp_path, key) is None
+
+
+def test_an_empty_examples_setting_turns_learning_from_labelled_replies_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.config import Settings
+
+    monkeypatch.setenv("ASSISTANT_BEHAVIOUR_EXAMPLES", "")
+    monkeypatch.setenv("ASSISTANT_ASK_EXAMPLES", "")
+    settings = Settings()
+    assert settings.behaviour_examples is None and settings.ask_examples is None
