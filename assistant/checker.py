@@ -31,6 +31,7 @@ from assistant.text import Normalised, clauses, normalise, sentences, skeleton, 
 
 STRENGTH = {"exact": 3, "normalised": 2, "fuzzy": 1, "semantic": 0}
 QUOTES = re.compile(r"[\"'“”‘’「」『』《》]")
+PAIRED_QUOTES = ("“”", "‘’", "「」", "『』", "《》")
 MAX_REPLY_CHARS = 5000
 MIN_CLAUSE = 4  # e5 cannot tell 没关系 from 跟我没关系: shorter clauses are left to lexical passes
 
@@ -215,8 +216,8 @@ class Checker:
         d_start, d_end = a.kept[hit.start], a.kept[hit.end - 1] + 1
         s_start, s_end = next(((s, e) for s, e in a.sentences if s <= d_start < e), (0, len(a.disp.text)))
         before, after = a.disp.text[s_start:d_start], a.disp.text[d_end:s_end]
-        if QUOTES.search(before[-1:]) and QUOTES.search(after[:1]):
-            return True  # quoted: the reply talks *about* the phrase
+        if _quoted(before, after):
+            return True  # quoted: the reply talks *about* the phrase (reports, rules, apologies)
         texts = {"before": before, "after": after, "sentence": a.disp.text[s_start:s_end]}
         return any(regex.search(texts[where]) for where, regex in self._exemptions[hit.rule])
 
@@ -246,3 +247,14 @@ class Checker:
             source=self.kb.cite(rule.sources[0]),
             evidence=Evidence(kind=hit.kind, variant=hit.variant, score=hit.score, detail=hit.detail),
         )  # fmt: skip
+
+
+def _quoted(before: str, after: str) -> bool:
+    """Whether a span with ``before`` and ``after`` it in its sentence lies inside quotation
+    marks: right between two, or after an unclosed opening mark that closes later on."""
+    if QUOTES.search(before[-1:]) and QUOTES.search(after[:1]):
+        return True
+    for pair in PAIRED_QUOTES:
+        if before.count(pair[0]) > before.count(pair[1]) and pair[1] in after:
+            return True
+    return any(before.count(mark) % 2 == 1 and mark in after for mark in "\"'")
