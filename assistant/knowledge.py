@@ -87,6 +87,12 @@ class BannedRule(Model):
     @field_validator("patterns")
     @classmethod
     def _patterns_compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            # The skeleton a pattern runs on has repeats collapsed (看看 -> 看): a doubled
+            # character in a pattern could never match.
+            if doubled := re.search(r"([\u3400-\u9fff])\1", pattern):
+                raise ValueError(f"pattern {pattern!r} repeats {doubled.group(1)!r}: patterns match text whose "
+                                 f"repeated characters are collapsed, so write {doubled.group(1)!r} once")  # fmt: skip
         return [_check_regex(p) for p in value]
 
 
