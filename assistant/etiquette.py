@@ -17,15 +17,22 @@ from pydantic import BaseModel, ConfigDict
 from assistant.knowledge import KnowledgeBase
 
 # When does a criterion apply? Cues over the citizen's words (c) or the reply itself (r).
-OPENING_C = re.compile(r"你好|您好|[早上下中晚]午?上?好|请问|同志|我想|我要|我是来|来[领办交取]|想办|要办|办个|办理|在这|是这里|在哪|怎么办")
-WAITED_C = re.compile(r"等了|排了|排队|半天|好久|多久|这么久|一直|\d+分钟|[一二三四五六七八九十几半]+(分钟|个?小时)|白跑|又跑|跑一趟|又来|跑了|第[二三四两]次|怎么还|又退|退回|坏了|出错|系统|怎么回事|太慢")
-CLOSING_C = re.compile(r"谢谢|再见|走了|先走|我知道了|明白了|好的|行吧|那就这样|没有了|没别的")
-MATERIALS_C = re.compile(r"材料|证件|带齐|缺|还要|需要什么|要什么|要带|够了吗|齐了吗|准备|复印件")
+OPENING_C = re.compile(r"你好|您好|[早上下中晚]午?上?好|请问|同志|我想|我要|我是来|来[领办交取给上开换补]|想办|要办|办个|办理|在这|是这里|在哪|怎么办"
+                       r"|头一回|第一次来|^喂|有人吗|想问(一)?下|^是[^,。!?]{2,12}吗")
+WAITED_C = re.compile(r"等了|排了|排队|半天|好久|多久|这么久|一直|\d+分钟|[一二三四五六七八九十几半]+(分钟|个?小时)|白跑|又跑|跑一趟|又来|跑了|第[二三四两]次|怎么还|又退|退回|坏了|出错|系统|怎么回事|太慢"
+                      r"|打不通|没人|才回|打成|[录弄搞写]错|又说|又要|又被|结果[^,。!?]{0,6}又")
+CLOSING_C = re.compile(r"谢谢|再见|走了|先走|我知道了|明白了|好的|行吧|那就这样|就这样吧|没有了|没别的"
+                       r"|(我|俺)[^,。!?]{0,4}(回去|回了|回家)|这就回|明天再(来|带)|改天再来|下次再来")
+MATERIALS_C = re.compile(r"材料|证件|带齐|缺|还要|需要(什么|啥)|要(什么|啥)|要带|带(什么|啥)|够了吗|齐了吗|准备|复印件")
 MISSING_R = re.compile(r"缺|补(齐|交|正|充|上|全)|还需要|还要|还差|少了|不齐|不全|没带")
 REDIRECT_R = re.compile(r"(去|到|找|前往|在)[^,。!?]{0,14}(窗口|部门|科|局|处|所|中心|大厅|服务台|楼|柜台)|不归|不属于|不在我们|别的窗口|其他窗口|在那边|那边有")
-REFUSAL_R = re.compile(r"不能|不可以|无法|不予|[办拿查开做批给]不了|不行|不符合|不允许|不受理|没办法|没法")
+REFUSAL_R = re.compile(r"不能|不可以|无法|不予|(?<!少)(?<!免)[办拿查开做批给领取改用换迁转补退]不了|登记不了|不行|不符合|不允许|不受理|没办法|没法")
 ENUMERATION_R = re.compile(r"[、;]|和|以及|还有|第[一二三]|[1-9][.)]|一是|[两三四五六]样|一次性|全部|所有|告知书|告知单|清单|以下|这几")
 COMPLETE_R = re.compile(r"都齐了|齐全|都带了|(材料|手续)(已经)?够了|不缺")
+# one item now and "the rest later": the opposite of 一次性告知, whatever else is listed
+DEFERRED_R = re.compile(r"先[^,。!?]{0,12}再(说|看)|(别的|其他的?|其余的?)[^,。!?]{0,6}(等|再|回头)|有缺的再|到时候再(说|看|告诉)")
+ASKS_WHEN_C = re.compile(r"多久|几天|多长时间|什么时候|啥时候|哪天|几号|几点能|到哪(一)?步|怎么还没|还没好|还没到|等多久|要等")
+FEEDBACK_C = re.compile(r"意见|建议|批评|反映|投诉|提醒|态度(很|太)?差|太(小|难|慢|乱|差|折腾)|不方便|不一样|没(有)?水|看不清|推不进|难找|折腾")
 YOU_R = re.compile(r"你(?!们)")
 # an order to the citizen with no 请/麻烦/您 softening it ("拿出来给我", "过来", "等着")
 BARE_ORDER_R = re.compile(r"(拿|交|递|给)(出来|过来|上来)?给我|(拿|递)(出来|过来)|填(一下|好)|签(个|一下)字|^过来|等着|让一让|让开")
@@ -98,6 +105,11 @@ class EtiquetteScorer:
         refusing = bool(REFUSAL_R.search(reply))
         out["refusal_reason"] = (refusing, float(self._met("refusal_reason", reply)),
                                  "reply refuses or says it cannot be done")  # fmt: skip
+        asks_when = bool(c and ASKS_WHEN_C.search(c))
+        out["time_given"] = (asks_when, float(self._met("time_given", reply)), "citizen asks when or how long")
+        feedback = bool(c and FEEDBACK_C.search(c))
+        out["thanks_feedback"] = (feedback, float(self._met("thanks_feedback", reply)),
+                                  "citizen criticises or suggests")  # fmt: skip
         arguing = self._met("no_arguing", reply)  # its cues are the failures
         out["no_arguing"] = (True, 0.0 if arguing else 1.0, "argues or blames" if arguing else "")
         out["no_banned"] = (True, 0.0 if banned_rules else 1.0,
@@ -118,8 +130,9 @@ class EtiquetteScorer:
             named = [item for item in ctx.missing_items if item in reply]
             return True, len(named) / len(ctx.missing_items), f"named {len(named)}/{len(ctx.missing_items)}"
         # applies when the reply talks about missing items or the citizen asks what to bring
-        applies = bool(MISSING_R.search(reply)) or bool(ctx.citizen and MATERIALS_C.search(ctx.citizen))
-        listed = bool(ENUMERATION_R.search(reply)) or bool(COMPLETE_R.search(reply))
+        deferred = bool(DEFERRED_R.search(reply))
+        applies = deferred or bool(MISSING_R.search(reply)) or bool(ctx.citizen and MATERIALS_C.search(ctx.citizen))
+        listed = not deferred and (bool(ENUMERATION_R.search(reply)) or bool(COMPLETE_R.search(reply)))
         return applies, float(listed), "should list every missing item at once"
 
     def score(self, reply: str, ctx: Context, banned_rules: list[str]) -> tuple[int, dict[str, CriterionResult]]:

@@ -25,6 +25,13 @@ from assistant.etiquette import Context
         pytest.param("对不起,这个办不了。", None, "refusal_reason", True, 0.0, id="refusal without a reason"),
         pytest.param("这是您自己没看清楚。", None, "no_arguing", True, 0.0, id="blaming the citizen"),
         pytest.param("您好。", None, "farewell", False, 0.0, id="farewell not expected mid-visit"),
+        pytest.param("三个工作日内到账,到账会有短信提醒。", "钱什么时候能到?", "time_given", True, 1.0, id="a time when asked when"),
+        pytest.param("审批完了就会到账,您再等等。", "钱什么时候能到?", "time_given", True, 0.0, id="no time when asked when"),
+        pytest.param("谢谢您的建议,我马上反映给大厅管理。", "提个意见,叫号屏太小了。", "thanks_feedback", True, 1.0, id="thanks for a suggestion"),
+        pytest.param("屏幕是统一配的,您多留意听叫号声吧。", "提个意见,叫号屏太小了。", "thanks_feedback", True, 0.0, id="a suggestion explained away"),
+        pytest.param("您先拿劳动合同来吧,没问题再说其他的。", "补缴社保需要啥?", "one_time_notice", True, 0.0, id="one item now, the rest later"),
+        pytest.param("上次肯定说了要原件,是您没记住。", None, "no_arguing", True, 0.0, id="telling the citizen they forgot"),
+        pytest.param("好的,清单您收好,您慢走。", "那我明天再带材料来。", "farewell", True, 1.0, id="farewell when the citizen says they will come back"),
     ],
 )
 def test_criteria_apply_and_are_met(lexical_checker: Checker, reply: str, context: str | None,
