@@ -36,7 +36,8 @@ class AskThresholds:
 
     margin: float = 0.0  # best passage cosine minus best out-of-scope example cosine
     coverage: float = 0.0  # share of the question's content words found in the top passages
-    scope: float = 0.8  # the scope head's probability that the question is one we answer
+    scope: float = 0.9  # the scope head's probability that the question is one we answer
+    sure: float = 0.04  # a scope margin this large answers whatever the head says
     regularisation: float = 0.05  # C of the scope head's logistic regression
     passage_weight: float = 0.5  # the passage head's ranking in the fusion (hybrid's is 1)
     passage_regularisation: float = 0.2  # C of the passage head's multinomial regression
@@ -240,12 +241,14 @@ class Answerer:
         if not hits:
             return False
         t = self.thresholds
-        if self.scope_head is not None:
-            if vector is None:
-                vector = self.retriever.embedder.embed([question], kind="query")[0]
-            if self.scope_head.probabilities(vector)["in_scope"] < t.scope:
-                return False
-        return self.scope_margin(question, hits, vector) >= t.margin and self.coverage(question, hits) >= t.coverage
+        if vector is None:
+            vector = self.retriever.embedder.embed([question], kind="query")[0]
+        margin = self.scope_margin(question, hits, vector)
+        if self.coverage(question, hits) < t.coverage or margin < t.margin:
+            return False
+        # the head vetoes borderline questions; one far closer to a passage than to any
+        # off-topic example is answered regardless (fewer answerable questions declined)
+        return self.scope_head is None or margin >= t.sure or self.scope_head.probabilities(vector)["in_scope"] >= t.scope
 
     def ask(self, question: str, k: int = 3) -> Answer:
         if not isinstance(question, str) or not question.strip():
