@@ -83,7 +83,7 @@ def test_answering_costs_one_model_call_for_the_question(answerer: Answerer) -> 
 # Questions in new voices, written after the scope head was tuned (none is in evals/).
 NEW_VOICES = [
     ("大厅停车场怎么收费", False, "a fee the knowledge does not give"),
-    ("你们食堂对外开放不", False, "facilities outside the manuals (the head answers it: a known miss)"),
+    ("你们食堂对外开放不", False, "facilities outside the manuals"),
     ("社保断缴三个月有啥影响", False, "policy advice"),
     ("房子过户契税是多少", False, "a tax rate"),
     ("能帮我看看我这个合同有没有坑", False, "legal advice"),
@@ -93,7 +93,7 @@ NEW_VOICES = [
     ("我妈来不了我能替她办吗", True, "代办"),
     ("几点下班啊我怕赶不上", True, "office hours"),
     ("等了半天还没叫到我号咋回事", True, "queueing"),
-    ("办完了多久能拿到证", True, "限时办结 (declined at p 0.78 < 0.8: a known miss)"),
+    ("办完了多久能拿到证", True, "限时办结 (declined: head p 0.81 < 0.9 and a small margin; a known miss)"),
 ]
 
 
