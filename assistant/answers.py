@@ -188,9 +188,9 @@ class Answerer:
         labelled = load_cases(settings.ask_examples, AskCase) if settings.ask_examples else []
         examples = [(c.question, c.in_scope, c.passage) for c in labelled]
         # fitted heads are kept (fitting takes seconds, loading ms); the keys need the passages
-        thresholds, name = AskThresholds(), embedder.name
-        keys = {"scope": head_key("scope", scope_rows(checker.kb, passages, examples), name, thresholds.regularisation),
-                "passages": head_key("passages", passage_rows(passages, examples), name, thresholds.passage_regularisation)}
+        thresholds, model = AskThresholds(), embedder.name
+        keys = {"scope": head_key("scope", scope_rows(checker.kb, passages, examples), model, thresholds.regularisation),
+                "passages": head_key("passages", passage_rows(passages, examples), model, thresholds.passage_regularisation)}
         folder = settings.cache_dir / "heads"
         kept = {name: head for name, key in keys.items() if (head := load_head(folder, key)) is not None}
         with reference(embedder), reference(checker.embedder):
