@@ -54,6 +54,10 @@ def main(path: str) -> None:
                 rows.append((m["f1"], m["precision"], m["recall"], mode, regularisation, threshold))
     m = prf(int((cued & gold).sum()), int((cued & ~gold).sum()), int((~cued & gold).sum()))
     print(f"cues only: F1={m['f1']:.3f} P={m['precision']:.3f} R={m['recall']:.3f}")
+    shipped = BehaviourThresholds()
+    for f1, p, r, mode, c, t in rows:
+        if (c, t) == (shipped.regularisation, shipped.probability):
+            print(f"shipped, {mode}: F1={f1:.3f} P={p:.3f} R={r:.3f}")
     for mode in ("cue OR head", "head only"):
         for f1, p, r, _, c, t in sorted((row for row in rows if row[3] == mode), reverse=True)[:5]:
             print(f"{mode}: F1={f1:.3f} P={p:.3f} R={r:.3f} regularisation={c} probability>={t}")
