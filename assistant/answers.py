@@ -39,7 +39,7 @@ class AskThresholds:
     scope: float = 0.9  # the scope head's probability that the question is one we answer
     sure: float = 0.04  # a scope margin this large answers whatever the head says
     regularisation: float = 0.05  # C of the scope head's logistic regression
-    passage_weight: float = 0.5  # the passage head's ranking in the fusion (hybrid's is 1)
+    passage_weight: float = 1.0  # the passage head's ranking in the fusion (hybrid's is 1)
     passage_regularisation: float = 0.2  # C of the passage head's multinomial regression
 
 
@@ -105,9 +105,10 @@ def service_terms(kb: KnowledgeBase) -> list[str]:
 
 
 def passage_rows(passages: Sequence[Passage], labelled: Sequence[AskExample]) -> list[tuple[str, str]]:
-    """The passage head's training set: (question, id of the passage that answers it)."""
+    """The passage head's training set: (question, id of the passage that answers it); each
+    passage's title and points count as questions too, so rarely asked passages have rows."""
     known = {p.id for p in passages if p.kind in ANSWER_KINDS}
-    rows = [(q, p.id) for p in passages if p.id in known for q in p.questions]
+    rows = [(q, p.id) for p in passages if p.id in known for q in (*p.questions, p.title, *p.points)]
     return rows + [(q, answer) for q, answerable, answer in labelled if answerable and answer in known]
 
 
