@@ -32,15 +32,11 @@ class LinearHead:
         (e5 cosines crowd into a narrow band) and ``regularisation`` is sklearn's C."""
         from sklearn.linear_model import LogisticRegression
 
-        mean, scale = vectors.mean(axis=0), vectors.std(axis=0) + 1e-6
+        mean, scale = _moments(vectors)
         standard = (vectors - mean) / scale
-        weights = np.zeros((len(ids), vectors.shape[1]), dtype=np.float32)
-        bias = np.zeros(len(ids), dtype=np.float32)
-        for j in range(len(ids)):
-            model = LogisticRegression(C=regularisation, max_iter=3000).fit(standard, labels[:, j])
-            # undo the standardisation: w·((x - mean) / scale) + b = (w / scale)·x + (b - w·mean / scale)
-            weights[j] = model.coef_[0] / scale
-            bias[j] = model.intercept_[0] - float(weights[j] @ mean)
+        models = [LogisticRegression(C=regularisation, max_iter=3000).fit(standard, labels[:, j]) for j in range(len(ids))]
+        weights, bias = _unstandardise(np.array([m.coef_[0] for m in models]),
+                                       np.array([m.intercept_[0] for m in models]), mean, scale)  # fmt: skip
         return cls(ids, weights, bias, texts, vectors, labels)
 
     @classmethod
@@ -49,13 +45,12 @@ class LinearHead:
         """One multinomial regression: each text has exactly one of ``ids`` (``targets[i]``)."""
         from sklearn.linear_model import LogisticRegression
 
-        mean, scale = vectors.mean(axis=0), vectors.std(axis=0) + 1e-6
+        mean, scale = _moments(vectors)
         model = LogisticRegression(C=regularisation, max_iter=3000).fit((vectors - mean) / scale, targets)
-        order = {c: i for i, c in enumerate(model.classes_)}
+        order = [list(model.classes_).index(b) for b in ids]
         coef = model.coef_ if len(ids) > 2 else np.vstack([-model.coef_[0] / 2, model.coef_[0] / 2])
         intercept = model.intercept_ if len(ids) > 2 else np.array([-model.intercept_[0] / 2, model.intercept_[0] / 2])
-        weights = np.array([coef[order[b]] / scale for b in ids], dtype=np.float32)
-        bias = np.array([intercept[order[b]] - float(weights[j] @ mean) for j, b in enumerate(ids)], dtype=np.float32)
+        weights, bias = _unstandardise(coef[order], intercept[order], mean, scale)
         labels = np.array([[t == b for b in ids] for t in targets], dtype=bool)
         return cls(ids, weights, bias, texts, vectors, labels, exclusive=True)
 
@@ -70,6 +65,18 @@ class LinearHead:
         """The training text with ``label`` nearest to ``vector`` (evidence for a user)."""
         rows = np.flatnonzero(self._labels[:, self._column[label]])
         return self._texts[int(rows[np.argmax(self._vectors[rows] @ vector)])]
+
+
+def _moments(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return vectors.mean(axis=0), vectors.std(axis=0) + 1e-6
+
+
+def _unstandardise(coef: np.ndarray, intercept: np.ndarray, mean: np.ndarray,
+                   scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Fold the standardisation into the affine map: w·((x - mean) / scale) + b
+    = (w / scale)·x + (b - w·mean / scale), so scoring needs raw vectors only."""
+    weights = (coef / scale).astype(np.float32)
+    return weights, (intercept - weights @ mean).astype(np.float32)
 
 
 def head_key(*parts: object) -> str:
