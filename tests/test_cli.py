@@ -105,6 +105,23 @@ def test_errors_are_one_clear_line_and_exit_two(args: list[str], message: str) -
     assert "Traceback" not in result.stderr.decode()
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        pytest.param("ASSISTANT_MODEL_LAYERS", "11,3", id="layers out of order"),
+        pytest.param("ASSISTANT_MODEL_LAYERS", "0,12", id="a layer e5-small does not have"),
+        pytest.param("ASSISTANT_MODEL_LAYERS", "quick", id="an unknown preset"),
+        pytest.param("ASSISTANT_THREADS", "0", id="no threads"),
+        pytest.param("ASSISTANT_EMBEDDER", "gpt", id="an engine that does not exist"),
+    ],
+)
+def test_a_bad_setting_is_named_in_one_line(variable: str, value: str) -> None:
+    result = run("check", "--text", "您好", env={variable: value})
+    assert result.returncode == 2
+    assert f"invalid setting: {variable}" in result.stderr.decode()
+    assert "Traceback" not in result.stderr.decode()
+
+
 def test_eval_check_prints_metrics_next_to_the_baseline(tmp_path: Path) -> None:
     gold = tmp_path / "gold.jsonl"
     rows = [

@@ -3,13 +3,14 @@ own engine and with sentence-transformers on torch."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from assistant.config import Settings
-from assistant.convert import ensure_converted, ensure_onnx, read_e5s1, source_file, stamp
+from assistant.convert import convert, ensure_converted, ensure_onnx, read_e5s1, source_file, stamp
 from assistant.embeddings import Embedder
 from assistant.errors import ModelError
 
@@ -96,3 +97,35 @@ def test_a_damaged_onnx_export_is_a_model_error(tmp_path: Path, settings: Settin
     (tmp_path / "model.onnx").write_bytes(b"\x08\x07 not a graph")
     with pytest.raises(ModelError, match="cannot load the ONNX embedding model"):
         OnnxEmbedder(tmp_path)
+
+
+def test_a_pruned_model_keeps_the_chosen_layers_in_their_order(tmp_path: Path, settings: Settings) -> None:
+    from safetensors.numpy import load_file
+
+    folder = ensure_converted(tmp_path / "pruned", layers=(0, 11))
+    assert (folder / "CONVERTED_FROM").read_text() == stamp("float16", (0, 11))
+    config = json.loads((folder / "config.json").read_text())
+    pruned, full = load_file(str(folder / "model.safetensors")), load_file(str(settings.model_dir / "model.safetensors"))
+    assert config["num_hidden_layers"] == 2 and not any(k.startswith("encoder.layer.2.") for k in pruned)
+    name = "encoder.layer.{}.attention.self.query.weight"
+    assert np.array_equal(pruned[name.format(1)], full[name.format(11)])
+    assert np.array_equal(pruned[name.format(0)], full[name.format(0)])
+
+
+def test_the_fast_preset_stays_close_to_the_full_model(tmp_path: Path, e5: Embedder) -> None:
+    from assistant.config import FAST_LAYERS
+    from assistant.embeddings import SentenceTransformerEmbedder
+
+    fast = SentenceTransformerEmbedder(ensure_converted(tmp_path / "fast", layers=FAST_LAYERS))
+    texts = ["我不知道", "这个我也不清楚", "请慢走,再见", "材料不齐全需要补正"]
+    ours, full = fast.embed(texts), e5.embed(texts)
+    # keeping the top layers preserves the output space (the first six alone: cosine ~0.28)
+    assert (np.sum(ours * full, axis=1) > 0.85).all()
+    a, b, c, _ = ours
+    assert a @ b > a @ c
+
+
+def test_layers_the_model_does_not_have_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="increasing indices from 0 to 11"):
+        convert(tmp_path / "bad", layers=(3, 12))
+    assert not (tmp_path / "bad" / "model.safetensors").exists()
