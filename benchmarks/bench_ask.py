@@ -83,7 +83,7 @@ def main() -> None:
     questions += [f"请问{c.question}" for c in load_cases(ROOT / "evals" / "ask_dev.jsonl", AskCase)]
     started = time.perf_counter()
     answerer = Answerer.from_settings(settings)
-    report: dict[str, object] = {"answerer_load_s": round(time.perf_counter() - started, 2)}
+    report: dict[str, object] = {"model": settings.model_dir.name, "answerer_load_s": round(time.perf_counter() - started, 2)}
     passages = knowledge_passages(answerer.kb)
     started = time.perf_counter()
     fresh = Retriever.build(passages, answerer.retriever.embedder)

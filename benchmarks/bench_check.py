@@ -54,7 +54,7 @@ def main() -> None:
     lexical = Checker(kb)
     lexical.check_many(items[:10])  # warm the converters
     repeated = (items * (args.lexical_replies // len(items) + 1))[: args.lexical_replies]
-    report: dict[str, object] = {"replies": len(items)}
+    report: dict[str, object] = {"model": settings.model_dir.name, "replies": len(items)}
     report["lexical"] = {"batch_replies_per_s": batch_rate(lexical, repeated), **single_latency(lexical, items)}
     started = time.perf_counter()
     model = load_embedder(settings)

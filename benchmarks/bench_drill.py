@@ -22,7 +22,8 @@ from assistant.drill import Drill
 def main() -> None:
     paths = yaml.safe_load((ROOT / "tests" / "data" / "drill_paths.yaml").read_text("utf-8"))["paths"]
     started = time.perf_counter()
-    drill = Drill.from_settings(get_settings())
+    settings = get_settings()
+    drill = Drill.from_settings(settings)
     load_s = time.perf_counter() - started
     times: list[float] = []
     for scenario, kinds in paths.items():
@@ -35,7 +36,7 @@ def main() -> None:
                 state = drill.reply(state, text)
                 times.append((time.perf_counter() - t) * 1000)
     ordered = sorted(times)
-    print(json.dumps({"load_s": round(load_s, 2), "turns": len(times), "p50_ms": round(statistics.median(ordered), 2),
+    print(json.dumps({"model": settings.model_dir.name, "load_s": round(load_s, 2), "turns": len(times), "p50_ms": round(statistics.median(ordered), 2),
                       "p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))], 2),
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}, indent=1))
 
