@@ -129,3 +129,18 @@ def test_layers_the_model_does_not_have_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="increasing indices from 0 to 11"):
         convert(tmp_path / "bad", layers=(3, 12))
     assert not (tmp_path / "bad" / "model.safetensors").exists()
+
+
+def test_the_fast_model_runs_the_checker_end_to_end(settings: Settings, e5: Embedder) -> None:
+    from assistant.checker import Checker
+    from assistant.config import FAST_LAYERS
+
+    fast_settings = settings.model_copy(update={"model_layers": FAST_LAYERS})
+    checker = Checker.from_settings(fast_settings)
+    assert checker.embedder is not None and "l0.1.2.3.10.11" in checker.embedder.name
+    rude = checker.check("这事不归我们管,你问别人去吧")
+    assert {v.rule for v in rude.violations} == {"pass_the_buck"}
+    assert not checker.check("您不知道也没关系,我来告诉您").violations
+    # its own vectors, not the full model's through a shared cache
+    text = ["请问您办理什么业务?"]
+    assert float(checker.embedder.embed(text)[0] @ e5.embed(text)[0]) < 0.999
