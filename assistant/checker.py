@@ -25,9 +25,19 @@ from assistant.config import Settings
 from assistant.embeddings import CachedEmbedder, Embedder
 from assistant.errors import InputError
 from assistant.etiquette import Context, CriterionResult, EtiquetteScorer
+from assistant.heads import head_key
 from assistant.knowledge import BannedRule, KnowledgeBase, load_for_hall
 from assistant.matching import EvidenceKind, Hit, LexicalMatcher
-from assistant.text import Normalised, clauses, normalise, sentences, skeleton, skeleton_indices
+from assistant.stance import NONE, STANCE_C, STANCE_VECTOR_WEIGHT, StanceHead, fit_stance
+from assistant.text import (
+    Normalised,
+    clauses,
+    key,
+    normalise,
+    sentences,
+    skeleton,
+    skeleton_indices,
+)
 
 STRENGTH = {"exact": 3, "normalised": 2, "fuzzy": 1, "semantic": 0}
 QUOTES = re.compile(r"[\"'“”‘’「」『』《》]")
@@ -45,6 +55,7 @@ class Thresholds:
     semantic: float = 0.88  # cosine of a clause to its nearest banned wording
     margin: float = 0.02  # … which must beat the nearest polite wording by this much
     context: float = 0.01  # and the whole sentence must lean banned by this much (in context)
+    stance: float = 0.6  # the stance head's probability that a gated clause breaks a rule
 
 
 class Evidence(BaseModel):
@@ -93,8 +104,12 @@ class Checker:
     """Built once from a knowledge base (and optionally an embedder); ``check`` is pure."""
 
     def __init__(self, kb: KnowledgeBase, embedder: Embedder | None = None,
-                 thresholds: Thresholds | None = None, cache_size: int = 20000) -> None:  # fmt: skip
+                 thresholds: Thresholds | None = None, cache_size: int = 20000,
+                 stance: StanceHead | None = None) -> None:  # fmt: skip
+        """``stance``: a head fitted by ``fit_stance`` for this knowledge and model (see
+        ``from_settings``); without it only nearest neighbours decide the semantic pass."""
         self.kb = kb
+        self.stance = stance
         self.thresholds = thresholds or Thresholds()
         self.lexical = LexicalMatcher(kb, self.thresholds.fuzzy)
         self.etiquette = EtiquetteScorer(kb)
@@ -109,21 +124,61 @@ class Checker:
             semantic_rules = {r.id for r in kb.rules if r.semantic}
             self._banned = [(e.rule, e.text) for e in self.lexical.entries if e.rule in semantic_rules]
             self._banned_vecs = embedder.embed([t for _, t in self._banned])
+            self._banned_of = {r: np.array([i for i, (rule, _) in enumerate(self._banned) if rule == r], dtype=int)
+                               for r in semantic_rules}  # fmt: skip
             self._polite = sorted({p for r in kb.rules for p in (*r.near_misses, *r.alternatives)}
                                   | {p for s in kb.situations for p in s.phrases})  # fmt: skip
             self._polite_vecs = embedder.embed(self._polite)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Checker:
-        """Load the hall's knowledge and, unless ``settings.semantic`` is off, the model."""
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Checker:
+        """Load the hall's knowledge and, unless ``settings.semantic`` is off, the model (or use
+        ``embedder``, already loaded from these settings) and the stance head: kept under
+        ``cache_dir/heads``, fitted there on first use."""
         from assistant.embeddings import load_embedder, reference, save_cache
+        from assistant.evaluation import check_examples
 
         kb = load_for_hall(settings.knowledge_dir, settings.hall_file)
-        embedder = load_embedder(settings) if settings.semantic else None
+        if not settings.semantic:
+            embedder = None
+        elif embedder is None:
+            embedder = load_embedder(settings)
         with reference(embedder):
             checker = cls(kb, embedder)
+            if checker.embedder is not None and settings.check_examples is not None:
+                examples = check_examples(settings.check_examples)
+                path = settings.cache_dir / "heads" / f"{checker.stance_key(examples)}.npz"
+                checker.stance = StanceHead.load(path)
+                if checker.stance is None:  # fitting takes seconds; loading milliseconds
+                    checker.stance = checker.fit_stance(examples)
+                    checker.stance.save(path)
         save_cache(checker.embedder)
         return checker
+
+    def _stance_data(self, examples: Sequence[tuple[str, list[str]]]
+                     ) -> tuple[list[tuple[str, str]], list[tuple[list[str], list[str]]]]:  # fmt: skip
+        knowledge = [(text, rule) for rule, text in self._banned] + [(text, NONE) for text in self._polite]
+        return knowledge, [(self.clause_texts(text), labels) for text, labels in examples]
+
+    def stance_key(self, examples: Sequence[tuple[str, list[str]]]) -> str:
+        """A digest of what a stance head fitted on ``examples`` depends on."""
+        assert self.embedder is not None
+        return head_key("stance", *self._stance_data(examples), self.embedder.name, STANCE_C, STANCE_VECTOR_WEIGHT)
+
+    def fit_stance(self, examples: Sequence[tuple[str, list[str]]], regularisation: float = STANCE_C,
+                   vector_weight: float = STANCE_VECTOR_WEIGHT) -> StanceHead:  # fmt: skip
+        """A stance head learned from the knowledge base and labelled replies ``(text, rules)``."""
+        assert self.embedder is not None
+        knowledge, replies = self._stance_data(examples)
+        texts = list(dict.fromkeys([t for t, _ in knowledge] + [c for clauses_, _ in replies for c in clauses_]))
+        vector_of = dict(zip(texts, self.embedder.embed(texts), strict=True))
+        return fit_stance(knowledge, replies, {t: key(t) for t in texts}, vector_of, regularisation, vector_weight)
+
+    @staticmethod
+    def clause_texts(reply: str) -> list[str]:
+        """The clauses of a reply as the semantic pass sees them (normalised display text)."""
+        disp = normalise(reply).text
+        return [disp[s:e] for s, e in clauses(disp)]
 
     # -- public API -------------------------------------------------------------------------
     def check(self, reply: str, context: Context | str | None = None) -> CheckResult:
@@ -177,7 +232,8 @@ class Checker:
         clauses_ = list(dict.fromkeys(c for a in analyses for _, _, c, _ in a.pending))
         if not clauses_:
             return
-        verdicts = {c: self._clause_verdict(v) for c, v in zip(clauses_, self.embedder.embed(clauses_), strict=True)}
+        vectors = dict(zip(clauses_, self.embedder.embed(clauses_), strict=True))
+        verdicts = {c: self._clause_verdict(v) for c, v in vectors.items()}
         sentences_ = list(dict.fromkeys(s for a in analyses for _, _, c, s in a.pending if verdicts[c] is not None))
         sentence_vecs = dict(zip(sentences_, self.embedder.embed(sentences_), strict=True)) if sentences_ else {}
         for a in analyses:
@@ -185,6 +241,10 @@ class Checker:
                 verdict = verdicts[clause]
                 if verdict is not None:
                     hit = self._decide(verdict, sentence_vecs[sentence], start, end)
+                    if hit is not None:
+                        a.hits.append(hit)
+                if self.stance is not None:
+                    hit = self._stance_hit(a.sk.text[start:end], vectors[clause], start, end)
                     if hit is not None:
                         a.hits.append(hit)
 
@@ -210,6 +270,22 @@ class Checker:
         rule, variant = self._banned[best]
         detail = f"nearest polite wording: {self._polite[polite]} ({rival:.3f}); sentence lean {s_score - s_rival:+.3f}"
         return Hit(rule, start, end, "semantic", variant, round(score, 3), detail)
+
+    def _stance_hit(self, key: str, vector: np.ndarray, start: int, end: int) -> Hit | None:
+        """A hit when the stance head is confident the clause breaks a rule; its evidence
+        names the rule's wording nearest to the clause."""
+        assert self.stance is not None
+        rule, p = max(((r, p) for r, p in self.stance.probabilities(key, vector).items() if r != NONE),
+                      key=lambda pair: pair[1])  # fmt: skip
+        if p < self.thresholds.stance:
+            return None
+        rows = self._banned_of.get(rule)
+        if rows is not None and len(rows):
+            sims = self._banned_vecs[rows] @ vector
+            variant, detail = self._banned[int(rows[int(np.argmax(sims))])][1], f"nearest wording of the rule ({float(sims.max()):.3f})"
+        else:  # a rule without semantic wordings (curt): cite its first phrase
+            variant, detail = self.rules[rule].phrases[0], "first phrase of the rule"
+        return Hit(rule, start, end, "semantic", variant, round(p, 3), f"stance head p={p:.2f}; {detail}")
 
     # -- decisions --------------------------------------------------------------------------
     def _exempt(self, a: _Analysis, hit: Hit) -> bool:

@@ -153,6 +153,8 @@ def eval_check(
     from assistant.checker import Checker
 
     cases = evaluation.load_cases(file, evaluation.CheckCase)
+    if not lexical:
+        _note_in_sample(file, settings().check_examples, "the stance head", "evals/tune_stance.py")
     checker = Checker.from_settings(settings(lexical))
     metrics = evaluation.evaluate_checker(checker, cases)
     baseline = evaluation.evaluate_baseline(checker.kb, cases)

@@ -202,6 +202,11 @@ class BehaviourCase(Case):
     why: str = ""
 
 
+def check_examples(path: Path) -> list[tuple[str, list[str]]]:
+    """The labelled replies the checker's stance head learns from: (text, rule ids)."""
+    return [(c.text, c.labels) for c in load_cases(path, CheckCase)]
+
+
 def behaviour_examples(path: Path | None) -> list[tuple[str, list[str]]]:
     """The labelled replies the behaviour recogniser learns from (none without a file)."""
     return [(c.text, c.behaviours) for c in load_cases(path, BehaviourCase)] if path is not None else []

@@ -94,7 +94,7 @@ def load_head(folder: Path, key: str) -> LinearHead | None:
             return LinearHead([str(i) for i in data["ids"]], data["weights"], data["bias"],
                               [str(t) for t in data["texts"]], data["vectors"], data["labels"],
                               exclusive=bool(data["exclusive"]))  # fmt: skip
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
         return None
 
 

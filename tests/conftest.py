@@ -54,10 +54,12 @@ def fake_embedder() -> FakeEmbedder:
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Real knowledge and model cache, but a private data dir and index cache per session."""
     tmp = tmp_path_factory.mktemp("assistant")
-    models = ROOT / ".cache" / "models"
-    if models.is_dir():  # the converted model and its ONNX export, made once by scripts/setup.sh
-        (tmp / "cache").mkdir()
-        (tmp / "cache" / "models").symlink_to(models)
+    (tmp / "cache").mkdir()
+    # Shared with the real cache: the converted model and its ONNX export (made once by
+    # scripts/setup.sh), reference vectors and fitted heads (both keyed by what they depend on).
+    for name in ("models", "vectors", "heads"):
+        (ROOT / ".cache" / name).mkdir(parents=True, exist_ok=True)
+        (tmp / "cache" / name).symlink_to(ROOT / ".cache" / name)
     return Settings(cache_dir=tmp / "cache", data_dir=tmp / "data")
 
 
@@ -68,8 +70,9 @@ def e5(settings: Settings) -> Embedder:
 
 
 @pytest.fixture(scope="session")
-def checker(kb: KnowledgeBase, e5: Embedder) -> Checker:
-    return Checker(kb, e5)
+def checker(settings: Settings, e5: Embedder) -> Checker:
+    """The checker as users get it: the real model and the stance head fitted on dev."""
+    return Checker.from_settings(settings, e5)
 
 
 @pytest.fixture

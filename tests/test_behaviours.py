@@ -63,8 +63,9 @@ def test_a_kept_head_decides_like_the_fitted_one(tmp_path: Path, library: Librar
     assert kept.recognise(ODD) == fitted.recognise(ODD) and "help_queue" in kept.recognise(ODD)
     # other training data, another key; a damaged file is refitted, not trusted
     assert fitted.head_key(fake_embedder, examples[:5]) != key
-    (tmp_path / f"{key}.npz").write_bytes(b"not an npz")
-    assert load_head(tmp_path, key) is None
+    for damaged in (b"not an npz", b""):  # garbage, and a file cut short before its first byte
+        (tmp_path / f"{key}.npz").write_bytes(damaged)
+        assert load_head(tmp_path, key) is None
 
 
 def test_an_empty_examples_setting_turns_learning_from_labelled_replies_off(monkeypatch: pytest.MonkeyPatch) -> None:

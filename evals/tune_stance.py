@@ -1,0 +1,60 @@
+"""Cross-validate the checker's stance head on the *development* split only.
+
+    .venv/bin/python evals/tune_stance.py evals/check_dev.jsonl [--c 4,16] [--w 1,2]
+
+Five folds over the replies: the head is fitted on four (plus the knowledge base) and the
+full checker — lexical passes, nearest neighbours and the head — runs on the fifth, so the
+figures are those of the shipped code on replies its head never saw. Prints precision, recall
+and F1 per (C, vector weight, probability threshold), then the same without the head. The test
+split is never read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+from pathlib import Path
+
+from assistant.checker import Checker, Thresholds
+from assistant.config import get_settings
+from assistant.embeddings import load_embedder
+from assistant.evaluation import CheckCase, load_cases, score_predictions
+from assistant.knowledge import load_knowledge
+
+FOLDS = 5
+PROBABILITIES = (0.6, 0.7, 0.75, 0.8, 0.85, 0.9)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--c", default="16", help="regularisation values (comma-separated)")
+    parser.add_argument("--w", default="1", help="vector weights (comma-separated)")
+    args = parser.parse_args()
+    settings = get_settings()
+    cases = load_cases(args.path, CheckCase)
+    checker = Checker(load_knowledge(settings.knowledge_dir), load_embedder(settings))
+    items = [(c.text, c.context) for c in cases]
+    base = [{v.rule for v in r.violations} for r in checker.check_many(items)]
+    print("without the head:", _line(score_predictions(cases, base)))
+    folds = [list(range(k, len(cases), FOLDS)) for k in range(FOLDS)]
+    for c, w in itertools.product(map(float, args.c.split(",")), map(float, args.w.split(","))):
+        predicted: dict[float, list[set[str]]] = {p: [set() for _ in cases] for p in PROBABILITIES}
+        for k, held_out in enumerate(folds):
+            train = [(cases[i].text, cases[i].labels) for j, fold in enumerate(folds) if j != k for i in fold]
+            checker.stance = checker.fit_stance(train, c, w)
+            for p in PROBABILITIES:
+                checker.thresholds = dataclasses.replace(Thresholds(), stance=p)
+                for i, result in zip(held_out, checker.check_many([items[i] for i in held_out]), strict=True):
+                    predicted[p][i] = {v.rule for v in result.violations}
+        for p in PROBABILITIES:
+            print(f"C={c:g} vector weight={w:g} p>={p:g}:", _line(score_predictions(cases, predicted[p])))
+
+
+def _line(metrics: dict[str, object]) -> str:
+    return " ".join(f"{k} {metrics[k]:.3f}" for k in ("precision", "recall", "f1"))  # type: ignore[str-format]
+
+
+if __name__ == "__main__":
+    main()

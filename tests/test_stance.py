@@ -1,0 +1,139 @@
+"""The stance head: its tf-idf matches scikit-learn's, it learns which clause of a reply is
+rude, it survives a save, and the checker turns a confident reading into a cited violation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.checker import Checker
+from assistant.embeddings import Embedder, FakeEmbedder
+from assistant.knowledge import KnowledgeBase
+from assistant.stance import NONE, StanceHead, fit_stance, training_rows
+from assistant.text import key
+
+TRAINING = [
+    ("你问别人去", "pass_the_buck"), ("这事你找别人", "pass_the_buck"), ("别人管这个你去找", "pass_the_buck"),
+    ("墙上贴着自己看", "read_it_yourself"), ("自己看公告", "read_it_yourself"), ("网上有你自己查", "read_it_yourself"),
+    ("您好请坐", NONE), ("我帮您查一下", NONE), ("请您稍等", NONE), ("材料我帮您核对", NONE),
+]  # fmt: skip
+
+
+def fake_vectors(texts: list[str]) -> dict[str, np.ndarray]:
+    return dict(zip(texts, FakeEmbedder().embed(texts), strict=True))
+
+
+@pytest.fixture(scope="module")
+def head() -> StanceHead:
+    texts = [t for t, _ in TRAINING]
+    return fit_stance(TRAINING, [], {t: key(t) for t in texts}, fake_vectors(texts), 16.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("你问别人去", id="a training text"),
+        pytest.param("别人那边问问", id="n-grams seen in training, new order"),
+        pytest.param("别人别人别人", id="a repeated n-gram: sublinear tf"),
+        pytest.param("完全陌生的话", id="no known n-gram: an empty feature vector"),
+    ],
+)
+def test_features_are_the_tfidf_scikit_learn_computes(text: str) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    keys = [key(t) for t, _ in TRAINING]
+    tfidf = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, lowercase=False).fit(keys)
+    expected = tfidf.transform([text]).toarray()[0]
+    mine = StanceHead.fit(keys, FakeEmbedder().embed(keys), [label for _, label in TRAINING], 1.0, 1.0)
+    columns, values = mine.features(text)
+    got = np.zeros(len(mine.vocabulary))
+    got[columns] = values
+    assert np.allclose(got, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        pytest.param("你去问别人", "pass_the_buck", id="pushing away, words reordered"),
+        pytest.param("自己看墙上", "read_it_yourself", id="read it yourself, reordered"),
+        pytest.param("我帮您核对一下", NONE, id="polite help"),
+    ],
+)
+def test_the_head_reads_stance_from_words_it_has_seen(head: StanceHead, text: str, label: str) -> None:
+    probabilities = head.probabilities(key(text), FakeEmbedder().embed([text])[0])
+    assert max(probabilities, key=probabilities.__getitem__) == label
+    assert sum(probabilities.values()) == pytest.approx(1.0)
+
+
+def test_training_rows_follow_the_shape_of_each_reply() -> None:
+    rows, undecided = training_rows(
+        [("不知道", "dont_know")],
+        [(["您好", "请坐"], []), (["问别人去"], ["pass_the_buck", "impatient"]), (["您好", "问别人去"], ["pass_the_buck"])],
+    )
+    assert rows == [("不知道", "dont_know"), ("您好", NONE), ("请坐", NONE),
+                    ("问别人去", "pass_the_buck"), ("问别人去", "impatient")]  # fmt: skip
+    assert undecided == [(["您好", "问别人去"], ["pass_the_buck"])]
+
+
+def test_a_longer_rude_reply_teaches_its_rude_clause_not_its_polite_one() -> None:
+    # The first fit knows 别人 from the known rows; it must pick "叫别人弄" (not "您好啊") as the
+    # rude clause of the longer reply, so after the refit "您好啊" still reads as polite.
+    replies = [(["您好啊", "叫别人弄"], ["pass_the_buck"])] * 6
+    texts = [t for t, _ in TRAINING] + ["您好啊", "叫别人弄"]
+    fitted = fit_stance(TRAINING, replies, {t: key(t) for t in texts}, fake_vectors(texts), 16.0, 1.0)
+    polite = fitted.probabilities(key("您好啊"), FakeEmbedder().embed(["您好啊"])[0])
+    rude = fitted.probabilities(key("叫别人弄"), FakeEmbedder().embed(["叫别人弄"])[0])
+    assert rude["pass_the_buck"] > 0.5 > polite["pass_the_buck"]
+
+
+def test_a_saved_head_loads_with_the_same_probabilities(head: StanceHead, tmp_path: Path) -> None:
+    path = tmp_path / "heads" / "stance.npz"
+    head.save(path)
+    loaded = StanceHead.load(path)
+    assert loaded is not None
+    vector = FakeEmbedder().embed(["你问别人去"])[0]
+    assert loaded.probabilities("你问别人去", vector) == pytest.approx(head.probabilities("你问别人去", vector))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [pytest.param(None, id="no file"), pytest.param(b"not a zip", id="garbage"), pytest.param(b"", id="empty file")],
+)
+def test_an_unreadable_head_is_refitted_not_fatal(tmp_path: Path, content: bytes | None) -> None:
+    path = tmp_path / "stance.npz"
+    if content is not None:
+        path.write_bytes(content)
+    assert StanceHead.load(path) is None
+
+
+def test_the_checker_cites_a_confident_stance_reading_with_the_rules_nearest_wording(kb: KnowledgeBase) -> None:
+    embedder: Embedder = FakeEmbedder()
+    plain = Checker(kb, embedder)
+    reply = "这种事情你们找街道那边去弄"
+    assert plain.check(reply).violations == []  # nearest neighbours alone do not see it
+    clauses = plain.clause_texts(reply)
+    texts = [t for t, _ in TRAINING] + clauses
+    head = fit_stance([*TRAINING, *[(c, "pass_the_buck") for c in clauses]], [], {t: key(t) for t in texts},
+                      fake_vectors(texts), 16.0, 1.0)  # fmt: skip
+    violation, = Checker(kb, embedder, stance=head).check(reply).violations
+    assert (violation.rule, violation.matched, violation.evidence.kind) == ("pass_the_buck", reply, "semantic")
+    assert violation.evidence.detail.startswith("stance head p=")
+    wordings = {w for r in kb.rules if r.id == "pass_the_buck" for w in (*r.phrases, *r.variants)}
+    assert violation.evidence.variant in wordings
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "reply",
+    [
+        pytest.param("您不知道也没关系,我来告诉您", id="the citizen does not know: polite"),
+        pytest.param("这个我不太清楚,我马上问一下同事再答复您", id="admits not knowing, then finds out"),
+        pytest.param("我们下班前一定给您办完", id="closing time as a promise"),
+        pytest.param("这个要到三号窗口办理,我带您过去", id="names the window and helps"),
+    ],
+)
+def test_the_shipped_head_leaves_the_polite_replies_of_the_brief_alone(checker: Checker, reply: str) -> None:
+    assert checker.stance is not None
+    assert checker.check(reply).violations == []
