@@ -136,7 +136,6 @@ class Checker:
         ``embedder``, already loaded from these settings) and the stance head: kept under
         ``cache_dir/heads``, fitted there on first use."""
         from assistant.embeddings import load_embedder, reference, save_cache
-        from assistant.evaluation import check_examples
 
         kb = load_for_hall(settings.knowledge_dir, settings.hall_file)
         if not settings.semantic:
@@ -145,15 +144,23 @@ class Checker:
             embedder = load_embedder(settings)
         with reference(embedder):
             checker = cls(kb, embedder)
-            if checker.embedder is not None and settings.check_examples is not None:
-                examples = check_examples(settings.check_examples)
-                path = settings.cache_dir / "heads" / f"{checker.stance_key(examples)}.npz"
-                checker.stance = StanceHead.load(path)
-                if checker.stance is None:  # fitting takes seconds; loading milliseconds
-                    checker.stance = checker.fit_stance(examples)
-                    checker.stance.save(path)
+            checker.load_stance(settings)
         save_cache(checker.embedder)
         return checker
+
+    def load_stance(self, settings: Settings) -> None:
+        """Take the stance head for ``settings.check_examples`` from ``cache_dir/heads``, or fit
+        and keep it there (fitting takes seconds, loading milliseconds); none without a model."""
+        from assistant.evaluation import check_examples
+
+        if self.embedder is None or settings.check_examples is None:
+            return
+        examples = check_examples(settings.check_examples)
+        path = settings.cache_dir / "heads" / f"{self.stance_key(examples)}.npz"
+        self.stance = StanceHead.load(path)
+        if self.stance is None:
+            self.stance = self.fit_stance(examples)
+            self.stance.save(path)
 
     def _stance_data(self, examples: Sequence[tuple[str, list[str]]]
                      ) -> tuple[list[tuple[str, str]], list[tuple[list[str], list[str]]]]:  # fmt: skip
