@@ -148,6 +148,7 @@ class LiteralGate:
     that may match ``text``: patterns without known literals are always candidates."""
 
     def __init__(self, patterns: Sequence[str | re.Pattern[str]]) -> None:
+        self._regexes = [re.compile(p) for p in patterns]
         self._always: set[int] = set()
         self._automaton: Any = ahocorasick.Automaton()
         for index, pattern in enumerate(patterns):
@@ -170,3 +171,7 @@ class LiteralGate:
             return self._ordered
         found = self._always.union(*(indices for _, indices in self._automaton.iter(text)))
         return sorted(found) if found else []
+
+    def search(self, text: str) -> list[int]:
+        """Indices of the regexes that match somewhere in ``text``."""
+        return [i for i in self.candidates(text) if self._regexes[i].search(text)]

@@ -7,10 +7,11 @@ from functools import lru_cache
 
 import pytest
 
+from assistant.etiquette import CITIZEN_C, REPLY_R
 from assistant.evaluation import BehaviourCase, CheckCase, PairCase, load_cases
 from assistant.knowledge import KnowledgeBase
 from assistant.prefilter import LiteralGate, required_literals
-from assistant.text import key, pinyin_key
+from assistant.text import key, normalise, pinyin_key
 from tests.conftest import ROOT
 
 
@@ -48,6 +49,7 @@ def test_gate_keeps_order_and_always_runs_patterns_without_literals() -> None:
     gate = LiteralGate(["不知道", ".+", "滚(蛋|开)", "知道"])
     assert gate.candidates("我不知道") == [0, 1, 3]
     assert gate.candidates("您好") == [1]
+    assert gate.search("我知道了") == [1, 3]
     assert LiteralGate(["滚"]).candidates("您好") == []
 
 
@@ -61,7 +63,7 @@ def _eval_texts() -> list[str]:
         texts += [t for c in load_cases(ROOT / "evals" / name, PairCase) for t in (c.better, c.worse, c.context)]
     texts += [c.text for c in load_cases(ROOT / "evals" / "behaviours_dev.jsonl", BehaviourCase)]
     texts = [t for t in dict.fromkeys(texts) if t]
-    return texts + [key(t) for t in texts]
+    return texts + [normalise(t).text for t in texts] + [key(t) for t in texts]
 
 
 def _assert_gate_never_skips_a_match(patterns: list[str], texts: list[str]) -> None:
@@ -79,3 +81,9 @@ def test_gate_never_skips_a_banned_pattern_that_matches(kb: KnowledgeBase) -> No
     _assert_gate_never_skips_a_match(patterns, _eval_texts())
     # the same patterns over syllables, as the matcher runs them when pinyin letters were typed
     _assert_gate_never_skips_a_match([pinyin_key(p) for p in patterns], [pinyin_key(t) for t in _eval_texts()])
+
+
+def test_gate_never_skips_an_etiquette_cue_that_matches(kb: KnowledgeBase) -> None:
+    cues = [p for criterion in kb.criteria for p in criterion.cues]
+    regexes = [r.pattern for r in (*REPLY_R.values(), *CITIZEN_C.values())]
+    _assert_gate_never_skips_a_match(cues + regexes, _eval_texts())
