@@ -76,6 +76,10 @@ REPLY_R = {"MISSING": MISSING_R, "REDIRECT": REDIRECT_R, "REFUSAL": REFUSAL_R, "
            "COMPLETE": COMPLETE_R, "DEFERRED": DEFERRED_R, "BARE_ORDER": BARE_ORDER_R, "SOFTENED": SOFTENED_R}  # fmt: skip
 CITIZEN_C = {"OPENING": OPENING_C, "WAITED": WAITED_C, "CLOSING": CLOSING_C, "MATERIALS": MATERIALS_C,
              "ASKS_WHEN": ASKS_WHEN_C, "FEEDBACK": FEEDBACK_C}  # fmt: skip
+# The criteria whose "met" ``assess`` reads from their cues; only these cues are searched
+# (honorific and one-time notice are judged by the counts and regexes above).
+MET_BY_CUES = ("greeting", "apology", "farewell", "redirect_named", "refusal_reason", "time_given",
+               "thanks_feedback", "no_arguing")  # fmt: skip
 
 
 class _Searches:
@@ -97,12 +101,15 @@ class EtiquetteScorer:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         # a criterion's cues (criterion id → one regex) are searched with the reply regexes
-        cues = {c.id: re.compile("|".join(f"(?:{p})" for p in c.cues)) for c in kb.criteria if c.cues}
+        cues = {c.id: re.compile("|".join(f"(?:{p})" for p in c.cues))
+                for c in kb.criteria if c.cues and c.id in MET_BY_CUES}  # fmt: skip
         self._reply = _Searches({**cues, **REPLY_R})
         self._citizen = _Searches(CITIZEN_C)
         self.sources = {c.id: kb.cite(c.sources[0]) for c in kb.criteria}  # cited once, not per reply
-        # results repeat (few notes, few fractions) and are frozen: build each once, not per reply
+        # results repeat (few notes, few fractions) and are frozen: build each once, not per
+        # reply; whole assessments repeat too (≈ 80% of new eval replies share one with another)
         self._result = lru_cache(maxsize=4096)(self._build_result)
+        self._scored = lru_cache(maxsize=4096)(self._score)
 
     def assess(self, reply: str, ctx: Context, banned_rules: list[str]) -> dict[str, tuple[bool, float, str]]:
         """criterion id → (applicable, met 0..1, note). ``reply`` is the display form."""
@@ -150,11 +157,15 @@ class EtiquetteScorer:
         return applies, float(listed), "should list every missing item at once"
 
     def score(self, reply: str, ctx: Context, banned_rules: list[str]) -> tuple[int, dict[str, CriterionResult]]:
+        assessed = self.assess(reply, ctx, banned_rules)
+        score, results = self._scored(tuple(assessed.get(c.id, (False, 1.0, "")) for c in self.kb.criteria))
+        return score, dict(results)
+
+    def _score(self, assessed: tuple[tuple[bool, float, str], ...]) -> tuple[int, dict[str, CriterionResult]]:
+        """The score and results of one assessment (a tuple in the order of the criteria)."""
         results: dict[str, CriterionResult] = {}
         total = earned = 0.0
-        assessed = self.assess(reply, ctx, banned_rules)
-        for criterion in self.kb.criteria:
-            applicable, met, note = assessed.get(criterion.id, (False, 1.0, ""))
+        for criterion, (applicable, met, note) in zip(self.kb.criteria, assessed, strict=True):
             results[criterion.id] = self._result(criterion.id, applicable, round(met, 3), note)
             if applicable:
                 total += criterion.weight
