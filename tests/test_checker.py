@@ -77,3 +77,17 @@ def test_check_many_equals_check_one_by_one(lexical_checker: Checker) -> None:
     replies = [("不知道", None), ("您好,请稍等。", "你好"), ("神经病", None)]
     batch = lexical_checker.check_many(replies)
     assert batch == [lexical_checker.check(r, c) for r, c in replies]
+
+
+def test_fuzzy_window_skips_only_wordings_that_cannot_reach_the_cutoff(lexical_checker: Checker) -> None:
+    """Over every clause length, the closest wording is the one a scan of all wordings finds."""
+    from rapidfuzz import fuzz, process
+
+    lexical = lexical_checker.lexical
+    keys = lexical._fuzzy_keys
+    for clause in dict.fromkeys(k[:n] + k[-m:] for k in keys for n in (2, 4, 7) for m in (0, 1, 3)):
+        if len(clause) < 4:
+            continue
+        full = process.extractOne(clause, keys, scorer=fuzz.ratio, score_cutoff=lexical.fuzzy_cutoff)
+        expected = None if full is None else (int(full[2]), float(full[1]))
+        assert lexical._closest_uncached(clause) == expected, clause
