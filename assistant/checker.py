@@ -27,6 +27,7 @@ from assistant.errors import InputError
 from assistant.etiquette import Context, CriterionResult, EtiquetteScorer
 from assistant.knowledge import BannedRule, KnowledgeBase, load_for_hall
 from assistant.matching import EvidenceKind, Hit, LexicalMatcher
+from assistant.prefilter import LiteralGate
 from assistant.text import Normalised, clauses, normalise, sentences, skeleton, skeleton_indices
 
 STRENGTH = {"exact": 3, "normalised": 2, "fuzzy": 1, "semantic": 0}
@@ -99,8 +100,10 @@ class Checker:
         self.lexical = LexicalMatcher(kb, self.thresholds.fuzzy)
         self.etiquette = EtiquetteScorer(kb)
         self.rules: dict[str, BannedRule] = {r.id: r for r in kb.rules}
+        # a rule's exemptions (each over the text before, after or around a hit, all inside its
+        # sentence) behind one literal gate over the sentence
         self._exemptions = {
-            r.id: [(e.where, re.compile(e.pattern)) for e in r.exemptions] for r in kb.rules
+            r.id: ([e.where for e in r.exemptions], LiteralGate([e.pattern for e in r.exemptions])) for r in kb.rules
         }
         if embedder is not None and cache_size and not isinstance(embedder, CachedEmbedder):
             embedder = CachedEmbedder(embedder, cache_size)
@@ -219,7 +222,8 @@ class Checker:
         if _quoted(before, after):
             return True  # quoted: the reply talks *about* the phrase (reports, rules, apologies)
         texts = {"before": before, "after": after, "sentence": a.disp.text[s_start:s_end]}
-        return any(regex.search(texts[where]) for where, regex in self._exemptions[hit.rule])
+        wheres, gate = self._exemptions[hit.rule]
+        return any(gate.regexes[i].search(texts[wheres[i]]) for i in gate.candidates(texts["sentence"]))
 
     def _select(self, a: _Analysis) -> list[Hit]:
         """Drop exempt hits, then keep the strongest of overlapping hits of one rule."""
@@ -252,6 +256,8 @@ class Checker:
 def _quoted(before: str, after: str) -> bool:
     """Whether a span with ``before`` and ``after`` it in its sentence lies inside quotation
     marks: right between two, or after an unclosed opening mark that closes later on."""
+    if not QUOTES.search(before):  # each case needs a mark before the span
+        return False
     if QUOTES.search(before[-1:]) and QUOTES.search(after[:1]):
         return True
     for pair in PAIRED_QUOTES:

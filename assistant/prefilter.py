@@ -148,7 +148,7 @@ class LiteralGate:
     that may match ``text``: patterns without known literals are always candidates."""
 
     def __init__(self, patterns: Sequence[str | re.Pattern[str]]) -> None:
-        self._regexes = [re.compile(p) for p in patterns]
+        self.regexes = [re.compile(p) for p in patterns]
         self._always: set[int] = set()
         self._automaton: Any = ahocorasick.Automaton()
         for index, pattern in enumerate(patterns):
@@ -174,4 +174,4 @@ class LiteralGate:
 
     def search(self, text: str) -> list[int]:
         """Indices of the regexes that match somewhere in ``text``."""
-        return [i for i in self.candidates(text) if self._regexes[i].search(text)]
+        return [i for i in self.candidates(text) if self.regexes[i].search(text)]

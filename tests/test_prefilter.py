@@ -54,16 +54,22 @@ def test_gate_keeps_order_and_always_runs_patterns_without_literals() -> None:
 
 
 @lru_cache(maxsize=1)
-def _eval_texts() -> list[str]:
-    """Every reply and citizen utterance in the dev/test sets, as typed and as matched."""
+def _typed_texts() -> list[str]:
+    """Every reply and citizen utterance in the dev/test sets."""
     texts: list[str] = []
     for name in ("check_dev.jsonl", "check_test.jsonl"):
         texts += [t for c in load_cases(ROOT / "evals" / name, CheckCase) for t in (c.text, c.context or "")]
     for name in ("pairs_dev.jsonl", "pairs_test.jsonl"):
         texts += [t for c in load_cases(ROOT / "evals" / name, PairCase) for t in (c.better, c.worse, c.context)]
     texts += [c.text for c in load_cases(ROOT / "evals" / "behaviours_dev.jsonl", BehaviourCase)]
-    texts = [t for t in dict.fromkeys(texts) if t]
-    return texts + [normalise(t).text for t in texts] + [key(t) for t in texts]
+    return [t for t in dict.fromkeys(texts) if t]
+
+
+@lru_cache(maxsize=1)
+def _eval_texts() -> list[str]:
+    """The eval texts as typed, in display form (etiquette cues) and as skeletons (patterns)."""
+    typed = _typed_texts()
+    return typed + [normalise(t).text for t in typed] + [key(t) for t in typed]
 
 
 def _assert_gate_never_skips_a_match(patterns: list[str], texts: list[str]) -> None:
@@ -80,10 +86,22 @@ def test_gate_never_skips_a_banned_pattern_that_matches(kb: KnowledgeBase) -> No
     assert all(required_literals(p) is not None for p in patterns)
     _assert_gate_never_skips_a_match(patterns, _eval_texts())
     # the same patterns over syllables, as the matcher runs them when pinyin letters were typed
-    _assert_gate_never_skips_a_match([pinyin_key(p) for p in patterns], [pinyin_key(t) for t in _eval_texts()])
+    _assert_gate_never_skips_a_match([pinyin_key(p) for p in patterns], [pinyin_key(key(t)) for t in _typed_texts()])
 
 
 def test_gate_never_skips_an_etiquette_cue_that_matches(kb: KnowledgeBase) -> None:
     cues = [p for criterion in kb.criteria for p in criterion.cues]
     regexes = [r.pattern for r in (*REPLY_R.values(), *CITIZEN_C.values())]
     _assert_gate_never_skips_a_match(cues + regexes, _eval_texts())
+
+
+def test_gate_over_a_sentence_never_skips_an_exemption_that_matches_part_of_it(kb: KnowledgeBase) -> None:
+    """Exemptions search the text before or after a hit, but are gated by the whole sentence."""
+    patterns = list(dict.fromkeys(e.pattern for rule in kb.rules for e in rule.exemptions))
+    gate = LiteralGate(patterns)
+    for text in _typed_texts():
+        candidates = set(gate.candidates(text))
+        parts = {text[:cut] for cut in range(0, len(text), 3)} | {text[cut:] for cut in range(0, len(text), 3)}
+        for index, regex in enumerate(gate.regexes):
+            if index not in candidates:
+                assert not any(regex.search(part) for part in parts), (patterns[index], text)
