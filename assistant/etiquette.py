@@ -93,6 +93,9 @@ class _Searches:
         return {self._names[i] for i in self._gate.search(text)} if text else set()
 
 
+NOT_ASSESSED = (False, 1.0, "")
+
+
 def _flag(explicit: bool | None, name: str, heard: set[str]) -> bool:
     return explicit if explicit is not None else name in heard
 
@@ -106,6 +109,7 @@ class EtiquetteScorer:
         self._reply = _Searches({**cues, **REPLY_R})
         self._citizen = _Searches(CITIZEN_C)
         self.sources = {c.id: kb.cite(c.sources[0]) for c in kb.criteria}  # cited once, not per reply
+        self._ids = [c.id for c in kb.criteria]
         # results repeat (few notes, few fractions) and are frozen: build each once, not per
         # reply; whole assessments repeat too (≈ 80% of new eval replies share one with another)
         self._result = lru_cache(maxsize=4096)(self._build_result)
@@ -158,7 +162,7 @@ class EtiquetteScorer:
 
     def score(self, reply: str, ctx: Context, banned_rules: list[str]) -> tuple[int, dict[str, CriterionResult]]:
         assessed = self.assess(reply, ctx, banned_rules)
-        score, results = self._scored(tuple(assessed.get(c.id, (False, 1.0, "")) for c in self.kb.criteria))
+        score, results = self._scored(tuple([assessed.get(i, NOT_ASSESSED) for i in self._ids]))
         return score, dict(results)
 
     def _score(self, assessed: tuple[tuple[bool, float, str], ...]) -> tuple[int, dict[str, CriterionResult]]:

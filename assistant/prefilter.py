@@ -168,8 +168,10 @@ class LiteralGate:
 
     def candidates(self, text: str) -> list[int]:
         if self._automaton is None:
-            return self._ordered
-        found = self._always.union(*(indices for _, indices in self._automaton.iter(text)))
+            return list(self._ordered)
+        found = self._always.copy()
+        for _, indices in self._automaton.iter(text):
+            found |= indices
         return sorted(found) if found else []
 
     def search(self, text: str) -> list[int]:
