@@ -131,3 +131,16 @@ def test_skeleton_indices_match_the_character_by_character_rule() -> None:
             if not re.match(PUNCT, char) and (not expected or display[expected[-1]] != char):
                 expected.append(index)
         assert skeleton_indices(display) == expected, typed
+
+
+def test_full_width_punctuation_folded_early_is_exactly_what_nfkc_does() -> None:
+    """The str.replace shortcut is only valid for characters NFKC maps one to one (not …)."""
+    import unicodedata
+
+    from assistant.text import _FULL_WIDTH
+
+    for char in _FULL_WIDTH:
+        assert chr(ord(char) - 0xFEE0) == unicodedata.normalize("NFKC", char), char
+    typed = "您好，请问～（急）：能办吗？！…"
+    assert normalise(typed).text == unicodedata.normalize("NFKC", typed)
+    assert normalise(typed).offsets == (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15, 15)
