@@ -83,11 +83,12 @@ MET_BY_CUES = ("greeting", "apology", "farewell", "redirect_named", "refusal_rea
 
 
 class _Searches:
-    """Named regexes; ``found(text)`` names those that match somewhere in ``text``."""
+    """Named regexes (a name may have several); ``found(text)`` names those with a regex that
+    matches somewhere in ``text``."""
 
-    def __init__(self, regexes: dict[str, re.Pattern[str]]) -> None:
-        self._names = list(regexes)
-        self._gate = LiteralGate(list(regexes.values()))
+    def __init__(self, regexes: list[tuple[str, re.Pattern[str]]]) -> None:
+        self._names = [name for name, _ in regexes]
+        self._gate = LiteralGate([regex for _, regex in regexes])
 
     def found(self, text: str) -> set[str]:
         return {self._names[i] for i in self._gate.search(text)} if text else set()
@@ -103,11 +104,11 @@ def _flag(explicit: bool | None, name: str, heard: set[str]) -> bool:
 class EtiquetteScorer:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        # a criterion's cues (criterion id → one regex) are searched with the reply regexes
-        cues = {c.id: re.compile("|".join(f"(?:{p})" for p in c.cues))
-                for c in kb.criteria if c.cues and c.id in MET_BY_CUES}  # fmt: skip
-        self._reply = _Searches({**cues, **REPLY_R})
-        self._citizen = _Searches(CITIZEN_C)
+        # a criterion's cues are searched with the reply regexes, each behind its own literals:
+        # one alternation of them all tried every cue at every position (~12 µs a reply)
+        cues = [(c.id, re.compile(cue)) for c in kb.criteria if c.id in MET_BY_CUES for cue in c.cues]
+        self._reply = _Searches(cues + list(REPLY_R.items()))
+        self._citizen = _Searches(list(CITIZEN_C.items()))
         self.sources = {c.id: kb.cite(c.sources[0]) for c in kb.criteria}  # cited once, not per reply
         self._ids = [c.id for c in kb.criteria]
         # results repeat (few notes, few fractions) and are frozen: build each once, not per
