@@ -28,7 +28,7 @@ from assistant.etiquette import Context, CriterionResult, EtiquetteScorer
 from assistant.knowledge import BannedRule, KnowledgeBase, load_for_hall
 from assistant.matching import EvidenceKind, Hit, LexicalMatcher
 from assistant.prefilter import LiteralGate
-from assistant.text import Normalised, clauses, normalise, sentences, skeleton, skeleton_indices
+from assistant.text import Normalised, clauses, normalise, sentences, skeleton_with_indices
 
 STRENGTH = {"exact": 3, "normalised": 2, "fuzzy": 1, "semantic": 0}
 QUOTES = re.compile(r"[\"'“”‘’「」『』《》]")
@@ -145,8 +145,7 @@ class Checker:
         if len(reply) > MAX_REPLY_CHARS:
             raise InputError(f"the reply is {len(reply)} characters; at most {MAX_REPLY_CHARS}")
         disp = normalise(reply)
-        kept = skeleton_indices(disp.text)
-        sk = skeleton(disp, kept)
+        sk, kept = skeleton_with_indices(disp)
         sent_spans = sentences(disp.text)
         sk_sentences = [self._to_skeleton(kept, s, e) for s, e in sent_spans]
         hits = self.lexical.hits(sk, sk_sentences)

@@ -209,12 +209,18 @@ def pinyin_runs(display_text: str) -> dict[int, tuple[int, str]]:
 
 def skeleton_indices(display_text: str) -> list[int]:
     """Indices of the display characters the skeleton keeps, in order."""
-    runs = pinyin_runs(display_text)
+    return _skeleton_parts(display_text, pinyin_runs(display_text))[1]
+
+
+def _skeleton_parts(display_text: str, runs: dict[int, tuple[int, str]]) -> tuple[str, list[int]]:
+    """The skeleton string and the display indices it keeps."""
     if runs:
-        return _indices_with_runs(display_text, runs)
-    stripped, kept = _cut(display_text, _PUNCT_RUN, range(len(display_text)))
+        kept = _indices_with_runs(display_text, runs)
+        return "".join(runs[i][1] if i in runs else display_text[i] for i in kept), kept
+    stripped, no_punct = _cut(display_text, _PUNCT_RUN, range(len(display_text)))
     # then a character repeating the previous kept one, across punctuation too (不.不)
-    return list(_cut(stripped, _REPEATS, kept)[1])
+    text, collapsed = _cut(stripped, _REPEATS, no_punct)
+    return text, list(collapsed)
 
 
 def _indices_with_runs(display_text: str, runs: dict[int, tuple[int, str]]) -> list[int]:
@@ -236,25 +242,23 @@ def _indices_with_runs(display_text: str, runs: dict[int, tuple[int, str]]) -> l
     return kept
 
 
-def skeleton(display: Normalised, kept: list[int] | None = None) -> Normalised:
-    """The matching key of a display form, with offsets into the *original* text. A pinyin
-    run becomes its syllable's private-use code point, which ``pinyin_key`` keeps as is."""
-    kept = skeleton_indices(display.text) if kept is None else kept
+def skeleton(display: Normalised) -> Normalised:
+    """The matching key of a display form, with offsets into the *original* text."""
+    return skeleton_with_indices(display)[0]
+
+
+def skeleton_with_indices(display: Normalised) -> tuple[Normalised, list[int]]:
+    """The matching key of a display form, with offsets into the *original* text, and the
+    indices of the display characters it keeps. A pinyin run becomes its syllable's
+    private-use code point, which ``pinyin_key`` keeps as is."""
     runs = pinyin_runs(display.text)
-    if not runs:
-        if len(kept) == len(display.text):  # nothing dropped: the display form is the key
-            return Normalised(text=display.text, offsets=display.offsets, original=display.original)
-        return Normalised(
-            text="".join(_pick(display.text, kept)),
-            offsets=_pick(display.offsets, kept),
-            original=display.original,
-        )
-    return Normalised(
-        text="".join(runs[i][1] if i in runs else display.text[i] for i in kept),
-        offsets=tuple(display.offsets[i] for i in kept),
-        original=display.original,
-        ends=tuple(display.offsets[runs[i][0] - 1] + 1 if i in runs else display.offsets[i] + 1 for i in kept),
-    )
+    text, kept = _skeleton_parts(display.text, runs)
+    if runs:
+        ends = tuple(display.offsets[runs[i][0] - 1] + 1 if i in runs else display.offsets[i] + 1 for i in kept)
+        return Normalised(text, _pick(display.offsets, kept), display.original, ends), kept
+    if len(kept) == len(display.text):  # nothing dropped: the display form is the key
+        return Normalised(text, display.offsets, display.original), kept
+    return Normalised(text, _pick(display.offsets, kept), display.original), kept
 
 
 def key(text: str) -> str:

@@ -15,6 +15,7 @@ from assistant.text import (
     sentences,
     skeleton,
     skeleton_indices,
+    skeleton_with_indices,
 )
 
 # what the skeleton drops, spelled out again here so the test does not trust the module's regex
@@ -131,6 +132,8 @@ def test_skeleton_indices_match_the_character_by_character_rule() -> None:
             if not re.match(PUNCT, char) and (not expected or display[expected[-1]] != char):
                 expected.append(index)
         assert skeleton_indices(display) == expected, typed
+        sk, kept = skeleton_with_indices(normalise(typed))
+        assert kept == expected and sk.text == "".join(display[i] for i in kept), typed
 
 
 def test_full_width_punctuation_folded_early_is_exactly_what_nfkc_does() -> None:
