@@ -94,7 +94,7 @@ class _Searches:
         return {self._names[i] for i in self._gate.search(text)} if text else set()
 
 
-NOT_ASSESSED = (False, 1.0, "")
+NOT_ASSESSED = (False, 1.0, "")  # a criterion ``assess`` does not judge: not applicable
 
 
 def _flag(explicit: bool | None, name: str, heard: set[str]) -> bool:

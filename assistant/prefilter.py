@@ -3,8 +3,10 @@
 Python's ``re`` has no literal prefilter of its own: a pattern such as
 ``(我|俺)(也)?不(太|大)?(知道|清楚)`` is tried at every position of every sentence. From a
 pattern's parse tree we read *required literals*: a set of strings one of which every match
-contains (here ``不知道``, ``不清楚``, ``不太知道`` …). One automaton over the literals of all
-patterns then names the few patterns worth running on a text; most texts contain none.
+contains (here its 24 spellings ``我不知道``, ``俺也不太清楚`` …; with too many spellings, a
+shorter run of fixed parts such as ``不知道``). One automaton over the literals of all patterns
+then names the few patterns worth running on a text; most texts contain none. Tested sound
+over every bundled pattern and eval text (tests/test_prefilter.py).
 """
 
 from __future__ import annotations
