@@ -100,6 +100,7 @@ class Checker:
         self.lexical = LexicalMatcher(kb, self.thresholds.fuzzy)
         self.etiquette = EtiquetteScorer(kb)
         self.rules: dict[str, BannedRule] = {r.id: r for r in kb.rules}
+        self._sources = {r.id: kb.cite(r.sources[0]) for r in kb.rules}  # cited once, not per violation
         # a rule's exemptions (each over the text before, after or around a hit, all inside its
         # sentence) behind one literal gate over the sentence
         self._exemptions = {
@@ -247,7 +248,7 @@ class Checker:
         return Violation(
             rule=rule.id, title=rule.title, severity=rule.severity, start=start, end=end,
             matched=a.disp.original[start:end], suggestion=rule.alternatives[0],
-            source=self.kb.cite(rule.sources[0]),
+            source=self._sources[rule.id],
             evidence=Evidence(kind=hit.kind, variant=hit.variant, score=hit.score, detail=hit.detail),
         )  # fmt: skip
 
