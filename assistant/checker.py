@@ -28,16 +28,9 @@ from assistant.etiquette import Context, CriterionResult, EtiquetteScorer
 from assistant.heads import head_key
 from assistant.knowledge import BannedRule, KnowledgeBase, load_for_hall
 from assistant.matching import EvidenceKind, Hit, LexicalMatcher
+from assistant.prefilter import LiteralGate
 from assistant.stance import NONE, STANCE_C, STANCE_VECTOR_WEIGHT, StanceHead, fit_stance
-from assistant.text import (
-    Normalised,
-    clauses,
-    key,
-    normalise,
-    sentences,
-    skeleton,
-    skeleton_indices,
-)
+from assistant.text import Normalised, clauses, key, normalise, sentences, skeleton_with_indices
 
 STRENGTH = {"exact": 3, "normalised": 2, "fuzzy": 1, "semantic": 0}
 QUOTES = re.compile(r"[\"'“”‘’「」『』《》]")
@@ -114,8 +107,11 @@ class Checker:
         self.lexical = LexicalMatcher(kb, self.thresholds.fuzzy)
         self.etiquette = EtiquetteScorer(kb)
         self.rules: dict[str, BannedRule] = {r.id: r for r in kb.rules}
+        self._sources = {r.id: kb.cite(r.sources[0]) for r in kb.rules}  # cited once, not per violation
+        # a rule's exemptions (each over the text before, after or around a hit, all inside its
+        # sentence) behind one literal gate over the sentence
         self._exemptions = {
-            r.id: [(e.where, re.compile(e.pattern)) for e in r.exemptions] for r in kb.rules
+            r.id: ([e.where for e in r.exemptions], LiteralGate([e.pattern for e in r.exemptions])) for r in kb.rules
         }
         if embedder is not None and cache_size and not isinstance(embedder, CachedEmbedder):
             embedder = CachedEmbedder(embedder, cache_size)
@@ -204,8 +200,7 @@ class Checker:
         if len(reply) > MAX_REPLY_CHARS:
             raise InputError(f"the reply is {len(reply)} characters; at most {MAX_REPLY_CHARS}")
         disp = normalise(reply)
-        kept = skeleton_indices(disp.text)
-        sk = skeleton(disp, kept)
+        sk, kept = skeleton_with_indices(disp)
         sent_spans = sentences(disp.text)
         sk_sentences = [self._to_skeleton(kept, s, e) for s, e in sent_spans]
         hits = self.lexical.hits(sk, sk_sentences)
@@ -302,7 +297,8 @@ class Checker:
         if _quoted(before, after):
             return True  # quoted: the reply talks *about* the phrase (reports, rules, apologies)
         texts = {"before": before, "after": after, "sentence": a.disp.text[s_start:s_end]}
-        return any(regex.search(texts[where]) for where, regex in self._exemptions[hit.rule])
+        wheres, gate = self._exemptions[hit.rule]
+        return any(gate.regexes[i].search(texts[wheres[i]]) for i in gate.candidates(texts["sentence"]))
 
     def _select(self, a: _Analysis) -> list[Hit]:
         """Drop exempt hits, then keep the strongest of overlapping hits of one rule."""
@@ -327,7 +323,7 @@ class Checker:
         return Violation(
             rule=rule.id, title=rule.title, severity=rule.severity, start=start, end=end,
             matched=a.disp.original[start:end], suggestion=rule.alternatives[0],
-            source=self.kb.cite(rule.sources[0]),
+            source=self._sources[rule.id],
             evidence=Evidence(kind=hit.kind, variant=hit.variant, score=hit.score, detail=hit.detail),
         )  # fmt: skip
 
@@ -335,6 +331,8 @@ class Checker:
 def _quoted(before: str, after: str) -> bool:
     """Whether a span with ``before`` and ``after`` it in its sentence lies inside quotation
     marks: right between two, or after an unclosed opening mark that closes later on."""
+    if not QUOTES.search(before):  # each case needs a mark before the span
+        return False
     if QUOTES.search(before[-1:]) and QUOTES.search(after[:1]):
         return True
     for pair in PAIRED_QUOTES:

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict
 
 from assistant.knowledge import KnowledgeBase
+from assistant.prefilter import LiteralGate
 
 # When does a criterion apply? Cues over the citizen's words (c) or the reply itself (r).
 OPENING_C = re.compile(r"你好|您好|[早上下中晚]午?上?好|请问|同志|我想|我要|我是来|来[领办交取给上开换补]|想办|要办|办个|办理|在这|是这里|在哪|怎么办"
@@ -69,78 +70,107 @@ class CriterionResult(BaseModel):
     source: str
 
 
-def _flag(explicit: bool | None, pattern: re.Pattern[str], citizen: str) -> bool:
-    return explicit if explicit is not None else bool(citizen and pattern.search(citizen))
+# Every reply and citizen utterance is searched for all of these: behind a literal gate
+# (prefilter.py) only those whose words occur in the text are run.
+REPLY_R = {"MISSING": MISSING_R, "REDIRECT": REDIRECT_R, "REFUSAL": REFUSAL_R, "ENUMERATION": ENUMERATION_R,
+           "COMPLETE": COMPLETE_R, "DEFERRED": DEFERRED_R, "BARE_ORDER": BARE_ORDER_R, "SOFTENED": SOFTENED_R}  # fmt: skip
+CITIZEN_C = {"OPENING": OPENING_C, "WAITED": WAITED_C, "CLOSING": CLOSING_C, "MATERIALS": MATERIALS_C,
+             "ASKS_WHEN": ASKS_WHEN_C, "FEEDBACK": FEEDBACK_C}  # fmt: skip
+# The criteria whose "met" ``assess`` reads from their cues; only these cues are searched
+# (honorific and one-time notice are judged by the counts and regexes above).
+MET_BY_CUES = ("greeting", "apology", "farewell", "redirect_named", "refusal_reason", "time_given",
+               "thanks_feedback", "no_arguing")  # fmt: skip
+
+
+class _Searches:
+    """Named regexes (a name may have several); ``found(text)`` names those with a regex that
+    matches somewhere in ``text``."""
+
+    def __init__(self, regexes: list[tuple[str, re.Pattern[str]]]) -> None:
+        self._names = [name for name, _ in regexes]
+        self._gate = LiteralGate([regex for _, regex in regexes])
+
+    def found(self, text: str) -> set[str]:
+        return {self._names[i] for i in self._gate.search(text)} if text else set()
+
+
+NOT_ASSESSED = (False, 1.0, "")  # a criterion ``assess`` does not judge: not applicable
+
+
+def _flag(explicit: bool | None, name: str, heard: set[str]) -> bool:
+    return explicit if explicit is not None else name in heard
 
 
 class EtiquetteScorer:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self.cues = {c.id: re.compile("|".join(f"(?:{p})" for p in c.cues)) if c.cues else None
-                     for c in kb.criteria}  # fmt: skip
+        # a criterion's cues are searched with the reply regexes, each behind its own literals:
+        # one alternation of them all tried every cue at every position (~12 µs a reply)
+        cues = [(c.id, re.compile(cue)) for c in kb.criteria if c.id in MET_BY_CUES for cue in c.cues]
+        self._reply = _Searches(cues + list(REPLY_R.items()))
+        self._citizen = _Searches(list(CITIZEN_C.items()))
         self.sources = {c.id: kb.cite(c.sources[0]) for c in kb.criteria}  # cited once, not per reply
-        # results repeat (few notes, few fractions) and are frozen: build each once, not per reply
+        self._ids = [c.id for c in kb.criteria]
+        # results repeat (few notes, few fractions) and are frozen: build each once, not per
+        # reply; whole assessments repeat too (≈ 80% of new eval replies share one with another)
         self._result = lru_cache(maxsize=4096)(self._build_result)
-
-    def _met(self, criterion: str, reply: str) -> bool:
-        cue = self.cues.get(criterion)
-        return bool(cue and cue.search(reply))
+        self._scored = lru_cache(maxsize=4096)(self._score)
 
     def assess(self, reply: str, ctx: Context, banned_rules: list[str]) -> dict[str, tuple[bool, float, str]]:
         """criterion id → (applicable, met 0..1, note). ``reply`` is the display form."""
-        c = ctx.citizen
+        found, heard = self._reply.found(reply), self._citizen.found(ctx.citizen)
         out: dict[str, tuple[bool, float, str]] = {}
-        opening = _flag(ctx.opening, OPENING_C, c) and not _flag(ctx.closing, CLOSING_C, c)
-        out["greeting"] = (opening, float(self._met("greeting", reply)), "citizen just arrived")
-        out["honorific"] = self._honorific(reply)
-        inconvenienced = _flag(ctx.waited, WAITED_C, c) or bool(REFUSAL_R.search(reply))
-        out["apology"] = (inconvenienced, float(self._met("apology", reply)),
-                          "citizen waited or is refused/delayed")  # fmt: skip
-        closing = _flag(ctx.closing, CLOSING_C, c)
-        out["farewell"] = (closing, float(self._met("farewell", reply)), "citizen is leaving")
-        out["one_time_notice"] = self._one_time(reply, ctx)
-        redirect = bool(REDIRECT_R.search(reply)) or "pass_the_buck" in banned_rules
-        out["redirect_named"] = (redirect, float(self._met("redirect_named", reply)),
-                                 "reply sends the citizen elsewhere")  # fmt: skip
-        refusing = bool(REFUSAL_R.search(reply))
-        out["refusal_reason"] = (refusing, float(self._met("refusal_reason", reply)),
+        opening = _flag(ctx.opening, "OPENING", heard) and not _flag(ctx.closing, "CLOSING", heard)
+        out["greeting"] = (opening, float("greeting" in found), "citizen just arrived")
+        out["honorific"] = self._honorific(reply, found)
+        inconvenienced = _flag(ctx.waited, "WAITED", heard) or "REFUSAL" in found
+        out["apology"] = (inconvenienced, float("apology" in found), "citizen waited or is refused/delayed")
+        closing = _flag(ctx.closing, "CLOSING", heard)
+        out["farewell"] = (closing, float("farewell" in found), "citizen is leaving")
+        out["one_time_notice"] = self._one_time(reply, ctx, found, heard)
+        redirect = "REDIRECT" in found or "pass_the_buck" in banned_rules
+        out["redirect_named"] = (redirect, float("redirect_named" in found), "reply sends the citizen elsewhere")
+        refusing = "REFUSAL" in found
+        out["refusal_reason"] = (refusing, float("refusal_reason" in found),
                                  "reply refuses or says it cannot be done")  # fmt: skip
-        asks_when = bool(c and ASKS_WHEN_C.search(c))
-        out["time_given"] = (asks_when, float(self._met("time_given", reply)), "citizen asks when or how long")
-        feedback = bool(c and FEEDBACK_C.search(c))
-        out["thanks_feedback"] = (feedback, float(self._met("thanks_feedback", reply)),
+        out["time_given"] = ("ASKS_WHEN" in heard, float("time_given" in found), "citizen asks when or how long")
+        out["thanks_feedback"] = ("FEEDBACK" in heard, float("thanks_feedback" in found),
                                   "citizen criticises or suggests")  # fmt: skip
-        arguing = self._met("no_arguing", reply)  # its cues are the failures
+        arguing = "no_arguing" in found  # its cues are the failures
         out["no_arguing"] = (True, 0.0 if arguing else 1.0, "argues or blames" if arguing else "")
         out["no_banned"] = (True, 0.0 if banned_rules else 1.0,
                             ", ".join(sorted(set(banned_rules))))  # fmt: skip
         return out
 
-    def _honorific(self, reply: str) -> tuple[bool, float, str]:
+    def _honorific(self, reply: str, found: set[str]) -> tuple[bool, float, str]:
         informal = len(YOU_R.findall(reply))
         formal = reply.count("您")
         if informal + formal:
             return True, formal / (formal + informal), f"您 ×{formal}, 你 ×{informal}"
-        if BARE_ORDER_R.search(reply) and not SOFTENED_R.search(reply):
+        if "BARE_ORDER" in found and "SOFTENED" not in found:
             return True, 0.5, "an order without 请"
         return False, 1.0, ""  # Chinese drops pronouns freely: only 你 or a bare order costs points
 
-    def _one_time(self, reply: str, ctx: Context) -> tuple[bool, float, str]:
+    def _one_time(self, reply: str, ctx: Context, found: set[str], heard: set[str]) -> tuple[bool, float, str]:
         if ctx.missing_items:
             named = [item for item in ctx.missing_items if item in reply]
             return True, len(named) / len(ctx.missing_items), f"named {len(named)}/{len(ctx.missing_items)}"
         # applies when the reply talks about missing items or the citizen asks what to bring
-        deferred = bool(DEFERRED_R.search(reply))
-        applies = deferred or bool(MISSING_R.search(reply)) or bool(ctx.citizen and MATERIALS_C.search(ctx.citizen))
-        listed = not deferred and (bool(ENUMERATION_R.search(reply)) or bool(COMPLETE_R.search(reply)))
+        deferred = "DEFERRED" in found
+        applies = deferred or "MISSING" in found or "MATERIALS" in heard
+        listed = not deferred and ("ENUMERATION" in found or "COMPLETE" in found)
         return applies, float(listed), "should list every missing item at once"
 
     def score(self, reply: str, ctx: Context, banned_rules: list[str]) -> tuple[int, dict[str, CriterionResult]]:
+        assessed = self.assess(reply, ctx, banned_rules)
+        score, results = self._scored(tuple([assessed.get(i, NOT_ASSESSED) for i in self._ids]))
+        return score, dict(results)
+
+    def _score(self, assessed: tuple[tuple[bool, float, str], ...]) -> tuple[int, dict[str, CriterionResult]]:
+        """The score and results of one assessment (a tuple in the order of the criteria)."""
         results: dict[str, CriterionResult] = {}
         total = earned = 0.0
-        assessed = self.assess(reply, ctx, banned_rules)
-        for criterion in self.kb.criteria:
-            applicable, met, note = assessed.get(criterion.id, (False, 1.0, ""))
+        for criterion, (applicable, met, note) in zip(self.kb.criteria, assessed, strict=True):
             results[criterion.id] = self._result(criterion.id, applicable, round(met, 3), note)
             if applicable:
                 total += criterion.weight

@@ -9,16 +9,15 @@ original text. Homophone typos are found by a second automaton over pinyin keys.
 from __future__ import annotations
 
 import re
-import re._constants as sre  # type: ignore[import-not-found]  # the parser re itself uses
-import re._parser as sre_parse  # type: ignore[import-not-found]
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Literal
 
 import ahocorasick
 from rapidfuzz import fuzz, process
 
 from assistant.knowledge import KnowledgeBase
+from assistant.prefilter import LiteralGate
 from assistant.text import Normalised, key, pinyin_key
 
 EvidenceKind = Literal["exact", "normalised", "fuzzy", "semantic"]
@@ -75,18 +74,20 @@ class LexicalMatcher:
         self._sound = _automaton(
             [(pinyin_key(e.key), e) for e in self.entries if len(e.key) >= SHORT_KEY]
         )
-        self._patterns = [_Pattern.of(rule.id, pattern, pattern) for rule in kb.rules for pattern in rule.patterns]
+        patterns = [_Pattern(rule.id, p, re.compile(p)) for rule in kb.rules for p in rule.patterns]
+        self._patterns = _Patterns(patterns)
         # The same patterns over syllables, for sentences where a syllable was typed in pinyin
         # letters ("随便投su"): regex syntax is ASCII, so only the Han characters change.
-        self._sound_patterns = [_Pattern.of(p.rule, p.text, pinyin_key(p.text)) for p in self._patterns]
+        self._sound_patterns = _Patterns([_Pattern(p.rule, p.text, re.compile(pinyin_key(p.text))) for p in patterns])
         # fuzzy matching compares whole clauses with our longer wordings only
         self._fuzzy = [e for e in self.entries if len(e.key) >= 4]
         self._fuzzy_keys = [e.key for e in self._fuzzy]
         self.fuzzy_cutoff = fuzzy_cutoff
-        # Both scans compare a clause with every wording (~0.5 ms); answers and drills repeat
+        # Both scans compare a clause with many wordings (~0.05–0.5 ms); answers and drills repeat
         # clauses (knowledge sentences, stock phrases), so each clause is scanned once.
         self._closest = lru_cache(maxsize=16384)(self._closest_uncached)
         self._suspicion = lru_cache(maxsize=16384)(self._suspicion_uncached)
+        self._fuzzy_window = lru_cache(maxsize=256)(self._fuzzy_window_uncached)
 
     def hits(self, sk: Normalised, sentence_spans: list[tuple[int, int]]) -> list[Hit]:
         """All lexical hits in a skeleton; ``sentence_spans`` are skeleton sentence spans."""
@@ -94,10 +95,10 @@ class LexicalMatcher:
         found += self._homophone_hits(sk, sentence_spans)
         for s_start, s_end in sentence_spans:  # per sentence, so ^ and $ anchor to a sentence
             sentence = sk.text[s_start:s_end]
-            found += _pattern_hits(self._patterns, sentence, s_start, "normalised", 1.0, "pattern")
+            found += self._patterns.hits(sentence, s_start, "normalised", 1.0, "pattern")
             if TYPED_SYLLABLE.search(sentence):
-                found += _pattern_hits(self._sound_patterns, pinyin_key(sentence), s_start, "fuzzy", 0.9,
-                                       "pattern, with pinyin letters")  # fmt: skip
+                found += self._sound_patterns.hits(pinyin_key(sentence), s_start, "fuzzy", 0.9,
+                                                   "pattern, with pinyin letters")  # fmt: skip
         return found
 
     def _exact_hits(self, sk: Normalised, sentences: list[tuple[int, int]]) -> list[Hit]:
@@ -141,10 +142,16 @@ class LexicalMatcher:
     def _closest_uncached(self, clause_key: str) -> tuple[int, float] | None:
         if len(clause_key) < 4:
             return None
-        best = process.extractOne(
-            clause_key, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff
-        )
-        return None if best is None else (int(best[2]), float(best[1]))
+        indices, keys = self._fuzzy_window(len(clause_key), self.fuzzy_cutoff)
+        best = process.extractOne(clause_key, keys, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff)
+        return None if best is None else (indices[int(best[2])], float(best[1]))
+
+    def _fuzzy_window_uncached(self, length: int, cutoff: float) -> tuple[list[int], list[str]]:
+        """The wordings (indices, keys, in order) long enough and short enough to reach the
+        ratio ``cutoff`` with a clause of ``length``: at best 200·min/(sum of lengths). Ties go
+        to the first wording either way; a point of margin keeps float rounding out."""
+        fits = [i for i, k in enumerate(self._fuzzy_keys) if 200 * min(length, len(k)) / (length + len(k)) >= cutoff - 1]
+        return fits, [self._fuzzy_keys[i] for i in fits]
 
     def suspicion(self, clause_key: str, floor: float = 0.0) -> float:
         """How much a clause resembles any banned wording (0–1): the gate of the semantic pass.
@@ -160,75 +167,23 @@ class LexicalMatcher:
 
 @dataclass(frozen=True, slots=True)
 class _Pattern:
-    """A banned-phrase regex and the characters one of which every match contains (None: no
-    such set is known): most sentences hold none of them, and a set test is far cheaper than
-    running the regex (lexical checks ~1.4x faster)."""
-
     rule: str
-    text: str
+    text: str  # as written in the rule, for the evidence
     regex: re.Pattern[str]
-    needs: frozenset[str] | None
-
-    @classmethod
-    def of(cls, rule: str, text: str, source: str) -> _Pattern:
-        regex = re.compile(source)
-        needs = None if regex.flags & re.IGNORECASE else required_chars(source)
-        return cls(rule, text, regex, needs)
 
 
-def required_chars(pattern: str) -> frozenset[str] | None:
-    """Characters one of which every match of ``pattern`` contains, from its parse tree; None
-    when the pattern may match without any fixed character (e.g. ``.+`` or ``\\w``)."""
-    try:
-        return _required_in(list(sre_parse.parse(pattern)))
-    except (re.error, TypeError, ValueError):  # an unusual construct: always run the pattern
-        return None
+class _Patterns:
+    """Banned-phrase regexes behind a literal gate (``prefilter.py``): most sentences contain
+    none of the words a pattern is built around, and then it is not run."""
 
+    def __init__(self, patterns: list[_Pattern]) -> None:
+        self.patterns = patterns
+        self._gate = LiteralGate([p.regex for p in patterns])
 
-def _required_in(items: list[tuple[object, object]]) -> frozenset[str] | None:
-    """For a sequence: the smallest set among its mandatory elements (any one must match)."""
-    best: frozenset[str] | None = None
-    for op, arg in items:
-        found = _required_of(op, arg)
-        if found is not None and (best is None or len(found) < len(best)):
-            best = found
-    return best
-
-
-def _required_of(op: object, arg: Any) -> frozenset[str] | None:
-    if op is sre.LITERAL:
-        return frozenset(chr(arg))
-    if op is sre.IN:  # a class of literals and short ranges; negated or \\w classes: unknown
-        chars: set[str] = set()
-        for kind, value in arg:
-            if kind is sre.LITERAL:
-                chars.add(chr(value))
-            elif kind is sre.RANGE and value[1] - value[0] < 64:
-                chars.update(map(chr, range(value[0], value[1] + 1)))
-            else:
-                return None
-        return frozenset(chars)
-    if op is sre.SUBPATTERN:
-        return _required_in(list(arg[-1]))
-    if op is sre.BRANCH:  # one branch matches: the union of what each needs
-        union: set[str] = set()
-        for branch in arg[1]:
-            needs = _required_in(list(branch))
-            if needs is None:
-                return None
-            union |= needs
-        return frozenset(union)
-    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and arg[0] >= 1:
-        return _required_in(list(arg[2]))
-    return None  # optional parts, anchors, look-arounds, any-character
-
-
-def _pattern_hits(patterns: list[_Pattern], text: str, offset: int, kind: EvidenceKind, score: float,
-                  detail: str) -> list[Hit]:  # fmt: skip
-    present = set(text)
-    return [Hit(p.rule, offset + m.start(), offset + m.end(), kind, p.text, score, detail)
-            for p in patterns if p.needs is None or not p.needs.isdisjoint(present)
-            for m in p.regex.finditer(text) if m.end() > m.start()]  # fmt: skip
+    def hits(self, text: str, offset: int, kind: EvidenceKind, score: float, detail: str) -> list[Hit]:
+        return [Hit(p.rule, offset + m.start(), offset + m.end(), kind, p.text, score, detail)
+                for p in map(self.patterns.__getitem__, self._gate.candidates(text))
+                for m in p.regex.finditer(text) if m.end() > m.start()]  # fmt: skip
 
 
 def _is_whole_sentence(start: int, end: int, sentences: list[tuple[int, int]]) -> bool:

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 # Characters that carry no meaning in a typed reply: whitespace, zero-width and bidi marks,
@@ -31,13 +33,15 @@ _INVISIBLE = (
     r"\u2190-\u21ff\u2300-\u23ff\u2460-\u24ff\u25a0-\u27bf\u2900-\u297f\u2b00-\u2bff"
     r"\u3030\u303d\u3297\u3299\U0001f000-\U0001faff\U000e0000-\U000e007f"
 )
-_KEEP_DISPLAY = re.compile(f"[^{_INVISIBLE}]")
+_INVISIBLE_RUN = re.compile(f"(?P<cut>[{_INVISIBLE}]+)")
 # Punctuation and symbols dropped from the skeleton (after NFKC, so only half-width ASCII
 # forms and CJK punctuation remain).
 _PUNCT = re.compile(
     r"[!-/:-@\[-`{-~\u00a1-\u00bf\u00d7\u00f7\u2010-\u2027\u2030-\u205e"
     r"\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u30fb\ufe30-\ufe4f]"
 )
+_PUNCT_RUN = re.compile(f"(?P<cut>{_PUNCT.pattern}+)")
+_REPEATS = re.compile(r"(.)(?P<cut>\1+)", re.DOTALL)  # a run of one character: all but the first
 SENTENCE_END = "。!?;…\n"
 _SENTENCE = re.compile(r"[^。!?;…\n]+[。!?;…\n]*")
 _CLAUSE = re.compile(r"[^,。!?;…、\n]+")
@@ -72,7 +76,16 @@ def to_simplified(text: str) -> str:
     return str(_t2s().convert(text))
 
 
+# Full-width punctuation common in typed Chinese, each its own one-character NFKC form (，→ ,):
+# folded first with str.replace, NFKC meets an already normal text and takes its fast path
+# (~0.2 µs instead of ~6 µs a reply); the result is the same.
+_FULL_WIDTH = "，？～：（）！；"
+
+
 def _nfkc_with_offsets(text: str) -> tuple[str, list[int]]:
+    for char in _FULL_WIDTH:
+        if char in text:
+            text = text.replace(char, chr(ord(char) - 0xFEE0))
     folded = unicodedata.normalize("NFKC", text)
     if len(folded) == len(text):
         return folded, list(range(len(text)))
@@ -144,12 +157,33 @@ def normalise(text: str) -> Normalised:
     folded, offsets = _nfkc_with_offsets(text)
     simplified, offsets = _simplify_with_offsets(folded.lower(), offsets)
     simplified, offsets = _dialect_with_offsets(simplified, offsets)
-    kept = [(m.start(), m.group()) for m in _KEEP_DISPLAY.finditer(simplified)]
-    return Normalised(
-        text="".join(char for _, char in kept),
-        offsets=tuple(offsets[index] for index, _ in kept),
-        original=text,
-    )
+    shown, kept_offsets = _cut(simplified, _INVISIBLE_RUN, offsets)
+    return Normalised(text=shown, offsets=tuple(kept_offsets), original=text)
+
+
+def _cut(text: str, regex: re.Pattern[str], indices: Sequence[int]) -> tuple[str, Sequence[int]]:
+    """``text`` without the ``cut`` group of each match of ``regex``, and ``indices`` (one per
+    character) without theirs. Slicing between the few matches is far cheaper than testing
+    every character in Python."""
+    pieces: list[str] = []
+    kept: list[int] = []
+    at = 0
+    for m in regex.finditer(text):
+        start, end = m.span("cut")
+        pieces.append(text[at:start])
+        kept.extend(indices[at:start])
+        at = end
+    if not pieces:
+        return text, indices
+    pieces.append(text[at:])
+    kept.extend(indices[at:])
+    return "".join(pieces), kept
+
+
+def _pick(values: Sequence[Any], indices: list[int]) -> tuple[Any, ...]:
+    if len(indices) < 2:  # itemgetter returns a bare value for one index
+        return tuple(values[i] for i in indices)
+    return itemgetter(*indices)(values)  # type: ignore[no-any-return]
 
 
 _LATIN_RUN = re.compile(r"[a-z]{2,6}")
@@ -175,10 +209,24 @@ def pinyin_runs(display_text: str) -> dict[int, tuple[int, str]]:
 
 def skeleton_indices(display_text: str) -> list[int]:
     """Indices of the display characters the skeleton keeps, in order."""
+    return _skeleton_parts(display_text, pinyin_runs(display_text))[1]
+
+
+def _skeleton_parts(display_text: str, runs: dict[int, tuple[int, str]]) -> tuple[str, list[int]]:
+    """The skeleton string and the display indices it keeps."""
+    if runs:
+        kept = _indices_with_runs(display_text, runs)
+        return "".join(runs[i][1] if i in runs else display_text[i] for i in kept), kept
+    stripped, no_punct = _cut(display_text, _PUNCT_RUN, range(len(display_text)))
+    # then a character repeating the previous kept one, across punctuation too (不.不)
+    text, collapsed = _cut(stripped, _REPEATS, no_punct)
+    return text, list(collapsed)
+
+
+def _indices_with_runs(display_text: str, runs: dict[int, tuple[int, str]]) -> list[int]:
     kept: list[int] = []
     previous = ""
     skip_to = -1
-    runs = pinyin_runs(display_text)
     for index, char in enumerate(display_text):
         if index < skip_to:
             continue
@@ -194,23 +242,23 @@ def skeleton_indices(display_text: str) -> list[int]:
     return kept
 
 
-def skeleton(display: Normalised, kept: list[int] | None = None) -> Normalised:
-    """The matching key of a display form, with offsets into the *original* text. A pinyin
-    run becomes its syllable's private-use code point, which ``pinyin_key`` keeps as is."""
-    kept = skeleton_indices(display.text) if kept is None else kept
+def skeleton(display: Normalised) -> Normalised:
+    """The matching key of a display form, with offsets into the *original* text."""
+    return skeleton_with_indices(display)[0]
+
+
+def skeleton_with_indices(display: Normalised) -> tuple[Normalised, list[int]]:
+    """The matching key of a display form, with offsets into the *original* text, and the
+    indices of the display characters it keeps. A pinyin run becomes its syllable's
+    private-use code point, which ``pinyin_key`` keeps as is."""
     runs = pinyin_runs(display.text)
-    if not runs:
-        return Normalised(
-            text="".join(display.text[i] for i in kept),
-            offsets=tuple(display.offsets[i] for i in kept),
-            original=display.original,
-        )
-    return Normalised(
-        text="".join(runs[i][1] if i in runs else display.text[i] for i in kept),
-        offsets=tuple(display.offsets[i] for i in kept),
-        original=display.original,
-        ends=tuple(display.offsets[runs[i][0] - 1] + 1 if i in runs else display.offsets[i] + 1 for i in kept),
-    )
+    text, kept = _skeleton_parts(display.text, runs)
+    if runs:
+        ends = tuple(display.offsets[runs[i][0] - 1] + 1 if i in runs else display.offsets[i] + 1 for i in kept)
+        return Normalised(text, _pick(display.offsets, kept), display.original, ends), kept
+    if len(kept) == len(display.text):  # nothing dropped: the display form is the key
+        return Normalised(text, display.offsets, display.original), kept
+    return Normalised(text, _pick(display.offsets, kept), display.original), kept
 
 
 def key(text: str) -> str:

@@ -84,39 +84,15 @@ def test_check_many_equals_check_one_by_one(lexical_checker: Checker) -> None:
     assert batch == [lexical_checker.check(r, c) for r, c in replies]
 
 
-@pytest.mark.parametrize(
-    ("pattern", "needs"),
-    [
-        ("不(归|是)我管", {"不"}),  # the rarest mandatory part: one literal
-        ("(你|自己)去问(别人|他人)", {"去"}),  # the first of the smallest sets
-        ("滚(蛋|开)|^滚$", {"滚"}),  # branches: the union of what each branch needs
-        ("(好的)?明天[再在]来", {"明"}),  # an optional group is not needed
-        ("[a-c]x?", {"a", "b", "c"}),  # a short range is a set of characters
-        ("说.{0,3}(不知道)?", {"说"}),
-        (".+", None),  # may match anything: the pattern always runs
-        ("[^。]{2}", None),
-        ("\\w+呢", {"呢"}),
-    ],
-)
-def test_pattern_prefilter_knows_which_characters_a_match_needs(pattern: str, needs: set[str] | None) -> None:
-    from assistant.matching import required_chars
+def test_fuzzy_window_skips_only_wordings_that_cannot_reach_the_cutoff(lexical_checker: Checker) -> None:
+    """Over every clause length, the closest wording is the one a scan of all wordings finds."""
+    from rapidfuzz import fuzz, process
 
-    assert required_chars(pattern) == (None if needs is None else frozenset(needs))
-
-
-def test_pattern_prefilter_never_skips_a_pattern_that_would_match(kb: Any) -> None:
-    """Sound for the bundled patterns: every text a pattern matches contains a needed character."""
-    import re
-
-    from assistant.evaluation import CheckCase, load_cases
-    from assistant.matching import required_chars
-    from tests.conftest import ROOT
-
-    texts = [c.text for f in ("check_dev.jsonl", "check_test.jsonl") for c in load_cases(ROOT / "evals" / f, CheckCase)]
-    for rule in kb.rules:
-        for pattern in rule.patterns:
-            needs = required_chars(pattern)
-            assert needs is not None, pattern
-            for text in texts:
-                if re.search(pattern, text):
-                    assert not needs.isdisjoint(text), (pattern, text)
+    lexical = lexical_checker.lexical
+    keys = lexical._fuzzy_keys
+    for clause in dict.fromkeys(k[:n] + k[-m:] for k in keys for n in (2, 4, 7) for m in (0, 1, 3)):
+        if len(clause) < 4:
+            continue
+        full = process.extractOne(clause, keys, scorer=fuzz.ratio, score_cutoff=lexical.fuzzy_cutoff)
+        expected = None if full is None else (int(full[2]), float(full[1]))
+        assert lexical._closest_uncached(clause) == expected, clause

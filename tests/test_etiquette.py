@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.checker import Checker
-from assistant.etiquette import Context
+from assistant.etiquette import MET_BY_CUES, Context
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,16 @@ def test_a_banned_phrase_scores_below_a_polite_reply(lexical_checker: Checker) -
 def test_every_criterion_is_explained_and_cited(lexical_checker: Checker) -> None:
     for criterion in lexical_checker.check("您好").criteria.values():
         assert criterion.explanation and criterion.source.startswith("《")
+
+
+def test_every_criterion_met_by_cues_has_cues(lexical_checker: Checker) -> None:
+    """A misspelt id in MET_BY_CUES would leave that criterion silently never met."""
+    assert set(MET_BY_CUES) <= {c.id for c in lexical_checker.kb.criteria if c.cues}
+
+
+def test_a_cached_score_hands_out_a_fresh_dict(lexical_checker: Checker) -> None:
+    scorer = lexical_checker.etiquette
+    first_score, first = scorer.score("您好,请稍等。", Context(citizen="你好"), [])
+    first.clear()  # a caller changing its result must not change the next reply's
+    second_score, second = scorer.score("您好,请稍等。", Context(citizen="你好"), [])
+    assert second_score == first_score and set(second) == {c.id for c in lexical_checker.kb.criteria}

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from assistant.text import clauses, key, normalise, pinyin_key, pinyin_runs, sentences, skeleton
+from assistant.text import (
+    clauses,
+    key,
+    normalise,
+    pinyin_key,
+    pinyin_runs,
+    sentences,
+    skeleton,
+    skeleton_indices,
+    skeleton_with_indices,
+)
+
+# what the skeleton drops, spelled out again here so the test does not trust the module's regex
+PUNCT = r"[!-/:-@\[-`{-~\u00a1-\u00bf\u00d7\u00f7\u2010-\u2027\u2030-\u205e\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u30fb\ufe30-\ufe4f]"
 
 
 @pytest.mark.parametrize(
@@ -84,3 +99,51 @@ def test_a_dialect_word_maps_back_to_what_was_typed() -> None:
     shown = normalise("好,唔知啊")  # 唔知 (2 characters) reads as 不知道 (3)
     assert shown.text == "好,不知道啊"
     assert shown.span(2, 5) == (2, 4)  # 不知道 covers 唔知 in the original
+
+
+@pytest.mark.parametrize(
+    ("display", "kept"),
+    [
+        pytest.param("不知道", "不知道", id="nothing to drop: the text is its own key"),
+        pytest.param("不.知.道!", "不知道", id="punctuation between characters"),
+        pytest.param("谢谢,谢谢您", "谢您", id="a repeat is dropped even across punctuation"),
+        pytest.param("好好好。", "好", id="a run of repeats keeps its first character"),
+        pytest.param("!?", "", id="punctuation only"),
+        pytest.param("不zhi道", "不z道", id="a typed syllable keeps its first letter's index"),
+    ],
+)
+def test_skeleton_indices_drop_punctuation_and_repeats(display: str, kept: str) -> None:
+    assert "".join(display[i] for i in skeleton_indices(display)) == kept
+
+
+def test_skeleton_indices_match_the_character_by_character_rule() -> None:
+    """The sliced fast path equals the plain rule on every eval reply and obfuscations of it:
+    keep a character unless it is punctuation or repeats the last one kept."""
+    from assistant.evaluation import CheckCase, load_cases
+    from tests.conftest import ROOT
+
+    texts = [c.text for f in ("check_dev.jsonl", "check_test.jsonl") for c in load_cases(ROOT / "evals" / f, CheckCase)]
+    for typed in texts + [" ".join(t) for t in texts] + [t.replace("，", "，，") + t for t in texts]:
+        display = normalise(typed).text
+        if pinyin_runs(display):
+            continue  # typed syllables take the character-by-character path anyway
+        expected: list[int] = []
+        for index, char in enumerate(display):
+            if not re.match(PUNCT, char) and (not expected or display[expected[-1]] != char):
+                expected.append(index)
+        assert skeleton_indices(display) == expected, typed
+        sk, kept = skeleton_with_indices(normalise(typed))
+        assert kept == expected and sk.text == "".join(display[i] for i in kept), typed
+
+
+def test_full_width_punctuation_folded_early_is_exactly_what_nfkc_does() -> None:
+    """The str.replace shortcut is only valid for characters NFKC maps one to one (not …)."""
+    import unicodedata
+
+    from assistant.text import _FULL_WIDTH
+
+    for char in _FULL_WIDTH:
+        assert chr(ord(char) - 0xFEE0) == unicodedata.normalize("NFKC", char), char
+    typed = "您好，请问～（急）：能办吗？！…"
+    assert normalise(typed).text == unicodedata.normalize("NFKC", typed)
+    assert normalise(typed).offsets == (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 15, 15)
