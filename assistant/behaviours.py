@@ -2,7 +2,7 @@
 
 Two kinds of evidence, measured on ``evals/behaviours_*.jsonl``: lexical cues (specific
 regexes per behaviour, cheap and explainable) and a learned head — one logistic regression
-per behaviour over the embedding of the whole reply, fitted on the behaviour exemplars, their
+per behaviour over the embedding of the whole reply and its character n-grams, fitted on the behaviour exemplars, their
 look-alike negatives and the labelled development replies. Cues decide first; the head is
 asked only about expected behaviours no cue has shown, so a drill turn costs at most one
 model call for it.
@@ -28,8 +28,9 @@ class BehaviourThresholds:
     """Chosen by 5-fold cross-validation on evals/behaviours_dev.jsonl
     (``evals/tune_behaviours.py``; README has the grid's best rows)."""
 
-    probability: float = 0.5  # the head's probability that the reply shows the behaviour
-    regularisation: float = 0.05  # C of each logistic regression (standardised vectors)
+    probability: float = 0.4  # the head's probability that the reply shows the behaviour
+    regularisation: float = 0.1  # C of each logistic regression (standardised vectors)
+    grams: float = 40.0  # weight of the reply's character n-grams beside its vector (0: vector only)
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,11 @@ class Recogniser:
     def head_key(self, embedder: Embedder, examples: Sequence[Example]) -> str:
         texts, labels = self.training_set(examples)
         return head_key("behaviours", list(self.behaviours), texts, labels.tolist(), embedder.name,
-                        self.thresholds.regularisation)  # fmt: skip
+                        self.thresholds.regularisation, self.thresholds.grams)  # fmt: skip
 
     def _fit(self, embedder: Embedder, texts: list[str], labels: np.ndarray) -> LinearHead:
-        return LinearHead.fit(list(self.behaviours), texts, embedder.embed(texts), labels, self.thresholds.regularisation)
+        return LinearHead.fit(list(self.behaviours), texts, embedder.embed(texts), labels, self.thresholds.regularisation,
+                              self.thresholds.grams)  # fmt: skip
 
     def by_cue(self, display: str, behaviour_id: str) -> Recognition | None:
         for cue in self._cues[behaviour_id]:
@@ -83,11 +85,12 @@ class Recogniser:
                 return Recognition(behaviour_id, f"cue: {cue.pattern}")
         return None
 
-    def by_head(self, vector: np.ndarray, wanted: Iterable[str]) -> dict[str, Recognition]:
-        """The wanted behaviours the learned head sees in a reply's (whole-reply) vector."""
+    def by_head(self, display: str, vector: np.ndarray, wanted: Iterable[str]) -> dict[str, Recognition]:
+        """The wanted behaviours the learned head sees in a reply (normalised ``display`` text
+        and its whole-reply vector)."""
         if self.head is None:
             return {}
-        probabilities = self.head.probabilities(vector)
+        probabilities = self.head.probabilities(vector, display)
         return {
             b: Recognition(b, f"learned: p={probabilities[b]:.2f}, like “{self.head.like(b, vector)}”")
             for b in wanted
@@ -102,5 +105,5 @@ class Recogniser:
         found = {b: r for b in wanted if (r := self.by_cue(display, b)) is not None}
         missing = [b for b in wanted if b not in found]
         if missing and semantic and self.embedder is not None:
-            found.update(self.by_head(self.embedder.embed([display])[0], missing))
+            found.update(self.by_head(display, self.embedder.embed([display])[0], missing))
         return found

@@ -239,5 +239,6 @@ def _recognised(recogniser: Any, text: str, ids: list[str], mode: str) -> set[st
     if mode == "cues":
         return {b for b in ids if recogniser.by_cue(normalise(text).text, b)}
     if mode == "learned":
-        return set(recogniser.by_head(recogniser.embedder.embed([normalise(text).text])[0], ids))
+        display = normalise(text).text
+        return set(recogniser.by_head(display, recogniser.embedder.embed([display])[0], ids))
     return set(recogniser.recognise(text, ids))

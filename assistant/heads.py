@@ -1,7 +1,8 @@
 """A learned linear head over sentence embeddings: the behaviour recogniser's and the help
 answers' "is this in scope" decision. Small labelled sets (hundreds of texts) are enough for a
-regularised logistic regression on e5 vectors, and its decisions carry evidence: the nearest
-training text with the label."""
+regularised logistic regression on e5 vectors — optionally beside the text's character n-grams
+(``grams.py``), which keep the exact words e5 blurs — and its decisions carry evidence: the
+nearest training text with the label."""
 
 from __future__ import annotations
 
@@ -13,31 +14,44 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.grams import CharGrams
+from assistant.text import key
+
 
 class LinearHead:
     """One logistic regression per label folded into one affine map, so scoring a text is a
-    single matrix-vector product: ``sigmoid(weights @ vector + bias)``."""
+    single matrix-vector product: ``sigmoid(weights @ vector + bias)`` (plus ``gram_weights``
+    applied to the text's n-grams when the head has them)."""
 
     def __init__(self, ids: list[str], weights: np.ndarray, bias: np.ndarray,
-                 texts: list[str], vectors: np.ndarray, labels: np.ndarray, exclusive: bool = False) -> None:  # fmt: skip
+                 texts: list[str], vectors: np.ndarray, labels: np.ndarray, exclusive: bool = False,
+                 grams: CharGrams | None = None, gram_weights: np.ndarray | None = None) -> None:  # fmt: skip
         self.ids, self.weights, self.bias, self.exclusive = ids, weights, bias, exclusive
+        self.grams, self.gram_weights = grams, gram_weights
         self._column = {b: i for i, b in enumerate(ids)}
         # the training texts, to show the nearest positive one as evidence
         self._texts, self._vectors, self._labels = texts, vectors, labels
 
     @classmethod
     def fit(cls, ids: list[str], texts: list[str], vectors: np.ndarray, labels: np.ndarray,
-            regularisation: float) -> LinearHead:  # fmt: skip
+            regularisation: float, gram_weight: float = 0.0) -> LinearHead:  # fmt: skip
         """``labels[i, j]``: training text i has label ``ids[j]``; vectors are standardised
-        (e5 cosines crowd into a narrow band) and ``regularisation`` is sklearn's C."""
+        (e5 cosines crowd into a narrow band) and ``regularisation`` is sklearn's C. With
+        ``gram_weight`` > 0 the texts' n-gram tf-idf, scaled by it, are features too."""
+        from scipy import sparse
         from sklearn.linear_model import LogisticRegression
 
         mean, scale = _moments(vectors)
-        standard = (vectors - mean) / scale
-        models = [LogisticRegression(C=regularisation, max_iter=3000).fit(standard, labels[:, j]) for j in range(len(ids))]
-        weights, bias = _unstandardise(np.array([m.coef_[0] for m in models]),
-                                       np.array([m.intercept_[0] for m in models]), mean, scale)  # fmt: skip
-        return cls(ids, weights, bias, texts, vectors, labels)
+        features = standard = (vectors - mean) / scale
+        grams = CharGrams.fit([key(t) for t in texts]) if gram_weight > 0 else None
+        if grams is not None:
+            features = sparse.hstack([sparse.csr_matrix(standard), grams.matrix([key(t) for t in texts]) * gram_weight]).tocsr()
+        models = [LogisticRegression(C=regularisation, max_iter=3000).fit(features, labels[:, j]) for j in range(len(ids))]
+        coef = np.array([m.coef_[0] for m in models])
+        width = vectors.shape[1]
+        weights, bias = _unstandardise(coef[:, :width], np.array([m.intercept_[0] for m in models]), mean, scale)
+        gram_weights = None if grams is None else (coef[:, width:] * gram_weight).astype(np.float32)
+        return cls(ids, weights, bias, texts, vectors, labels, grams=grams, gram_weights=gram_weights)
 
     @classmethod
     def fit_exclusive(cls, ids: list[str], texts: list[str], vectors: np.ndarray, targets: list[str],
@@ -54,8 +68,11 @@ class LinearHead:
         labels = np.array([[t == b for b in ids] for t in targets], dtype=bool)
         return cls(ids, weights, bias, texts, vectors, labels, exclusive=True)
 
-    def probabilities(self, vector: np.ndarray) -> dict[str, float]:
+    def probabilities(self, vector: np.ndarray, text: str = "") -> dict[str, float]:
+        """Per label, for a text's vector (and the text itself, which a head with n-grams reads)."""
         logits = self.weights @ vector + self.bias
+        if self.grams is not None and self.gram_weights is not None:
+            logits = logits + self.grams.score(self.gram_weights, key(text))
         if self.exclusive:  # softmax over the classes
             shifted = np.exp(logits - logits.max())
             return dict(zip(self.ids, (shifted / shifted.sum()).tolist(), strict=True))
@@ -91,9 +108,11 @@ def load_head(folder: Path, key: str) -> LinearHead | None:
         return None
     try:
         with np.load(path, allow_pickle=False) as data:
+            grams = CharGrams([str(g) for g in data["vocabulary"]], data["idf"]) if len(data["idf"]) else None
             return LinearHead([str(i) for i in data["ids"]], data["weights"], data["bias"],
                               [str(t) for t in data["texts"]], data["vectors"], data["labels"],
-                              exclusive=bool(data["exclusive"]))  # fmt: skip
+                              exclusive=bool(data["exclusive"]), grams=grams,
+                              gram_weights=data["gram_weights"] if grams is not None else None)  # fmt: skip
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
         return None
 
@@ -102,6 +121,9 @@ def save_head(folder: Path, key: str, head: LinearHead) -> None:
     """Keep a fitted head (fitting costs seconds, mostly importing scikit-learn; loading ~10 ms)."""
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f"{key}.{os.getpid()}.tmp.npz"
+    grams, gram_weights = head.grams or CharGrams([], np.zeros(0, dtype=np.float32)), head.gram_weights
     np.savez(tmp, ids=np.array(head.ids), weights=head.weights, bias=head.bias, texts=np.array(head._texts),
-             vectors=head._vectors, labels=head._labels, exclusive=np.array(head.exclusive))  # fmt: skip
+             vectors=head._vectors, labels=head._labels, exclusive=np.array(head.exclusive),
+             vocabulary=np.array(grams.vocabulary, dtype=str), idf=grams.idf,
+             gram_weights=np.zeros((len(head.ids), 0), dtype=np.float32) if gram_weights is None else gram_weights)  # fmt: skip
     tmp.replace(folder / f"{key}.npz")

@@ -12,23 +12,22 @@ takes its labels; in a longer reply the clause a first fit finds most likely car
 (the others are left out: which clause is rude is not labelled). Measured by 5-fold CV on dev
 (``evals/tune_stance.py``); see README.
 
-Scoring needs no scikit-learn: the tf-idf transform is re-done here with the fitted vocabulary
-and idf, so a clause costs a few dictionary lookups and one 384-wide dot product per rule.
+Scoring needs no scikit-learn (``grams.py``): a clause costs a few dictionary lookups and one
+384-wide dot product per rule.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import zipfile
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from assistant.grams import CharGrams
+
 NONE = "none"
-NGRAMS = (1, 3)
 STANCE_C = 4.0  # chosen with the threshold by 5-fold CV on dev (evals/tune_stance.py)
 STANCE_VECTOR_WEIGHT = 1.0
 
@@ -37,11 +36,10 @@ class StanceHead:
     """Softmax over ``labels`` (``NONE`` and rule ids) of ``text_weights · tfidf(key) +
     vector_weights · vector + bias``."""
 
-    def __init__(self, labels: list[str], vocabulary: list[str], idf: np.ndarray, text_weights: np.ndarray,
+    def __init__(self, labels: list[str], grams: CharGrams, text_weights: np.ndarray,
                  vector_weights: np.ndarray, bias: np.ndarray) -> None:  # fmt: skip
-        self.labels, self.vocabulary, self.idf = labels, vocabulary, idf
+        self.labels, self.grams = labels, grams
         self.text_weights, self.vector_weights, self.bias = text_weights, vector_weights, bias
-        self._column = {gram: i for i, gram in enumerate(vocabulary)}
 
     @classmethod
     def fit(cls, keys: Sequence[str], vectors: np.ndarray, targets: Sequence[str], regularisation: float,
@@ -50,39 +48,25 @@ class StanceHead:
         ``regularisation`` is scikit-learn's C, ``vector_weight`` scales the vector's columns
         against the unit-length n-gram part."""
         from scipy import sparse
-        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        tfidf = TfidfVectorizer(analyzer="char", ngram_range=NGRAMS, sublinear_tf=True, lowercase=False)
-        grams = tfidf.fit_transform(keys)
-        features = sparse.hstack([grams, sparse.csr_matrix(vectors * vector_weight)]).tocsr()
+        grams = CharGrams.fit(keys)
+        features = sparse.hstack([grams.matrix(keys), sparse.csr_matrix(vectors * vector_weight)]).tocsr()
         model = LogisticRegression(C=regularisation, max_iter=3000).fit(features, list(targets))
-        labels = [str(c) for c in model.classes_]
-        width = grams.shape[1]
+        width = len(grams.vocabulary)
         coef = np.asarray(model.coef_, dtype=np.float32)
-        vocabulary = [str(g) for g in tfidf.get_feature_names_out()]
-        return cls(labels, vocabulary, np.asarray(tfidf.idf_, dtype=np.float32), coef[:, :width],
-                   coef[:, width:] * vector_weight, np.asarray(model.intercept_, dtype=np.float32))  # fmt: skip
-
-    def features(self, key: str) -> tuple[list[int], np.ndarray]:
-        """The clause's tf-idf as (columns, values), exactly as scikit-learn computes it."""
-        counts = Counter(key[i : i + n] for n in range(NGRAMS[0], NGRAMS[1] + 1) for i in range(len(key) - n + 1))
-        columns = [self._column[g] for g in counts if g in self._column]
-        values = np.array([1.0 + math.log(counts[self.vocabulary[c]]) for c in columns], dtype=np.float32)
-        values *= self.idf[columns]
-        norm = float(np.linalg.norm(values))
-        return columns, values / norm if norm else values
+        return cls([str(c) for c in model.classes_], grams, coef[:, :width], coef[:, width:] * vector_weight,
+                   np.asarray(model.intercept_, dtype=np.float32))  # fmt: skip
 
     def probabilities(self, key: str, vector: np.ndarray) -> dict[str, float]:
-        columns, values = self.features(key)
-        logits = self.text_weights[:, columns] @ values + self.vector_weights @ vector + self.bias
+        logits = self.grams.score(self.text_weights, key) + self.vector_weights @ vector + self.bias
         shifted = np.exp(logits - logits.max())
         return dict(zip(self.labels, (shifted / shifted.sum()).tolist(), strict=True))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, labels=np.array(self.labels), vocabulary=np.array(self.vocabulary), idf=self.idf,
+        np.savez(tmp, labels=np.array(self.labels), vocabulary=np.array(self.grams.vocabulary), idf=self.grams.idf,
                  text_weights=self.text_weights, vector_weights=self.vector_weights, bias=self.bias)  # fmt: skip
         tmp.replace(path)
 
@@ -93,8 +77,9 @@ class StanceHead:
             return None
         try:
             with np.load(path, allow_pickle=False) as data:
-                return cls([str(x) for x in data["labels"]], [str(x) for x in data["vocabulary"]], data["idf"],
-                           data["text_weights"], data["vector_weights"], data["bias"])  # fmt: skip
+                grams = CharGrams([str(x) for x in data["vocabulary"]], data["idf"])
+                return cls([str(x) for x in data["labels"]], grams, data["text_weights"], data["vector_weights"],
+                           data["bias"])  # fmt: skip
         except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
             return None
 

@@ -38,29 +38,30 @@ def main(path: str) -> None:
     vectors = embedder.embed([normalise(c.text).text for c in cases])
     fold = np.random.default_rng(0).permutation(len(cases)) % FOLDS
     rows = []
-    for regularisation in (0.01, 0.02, 0.05, 0.1, 0.2):
+    grid = [(c, g) for c in (0.05, 0.1) for g in (0.0, 20.0, 40.0)]
+    for regularisation, grams in grid:
         probability = np.zeros(gold.shape)
         for f in range(FOLDS):
             train = [(c.text, c.behaviours) for c, k in zip(cases, fold, strict=True) if k != f]
-            thresholds = BehaviourThresholds(regularisation=regularisation)
+            thresholds = BehaviourThresholds(regularisation=regularisation, grams=grams)
             head = Recogniser(library.behaviours, embedder, thresholds, examples=train).head
             assert head is not None
             for i in np.flatnonzero(fold == f):
-                p = head.probabilities(vectors[i])
+                p = head.probabilities(vectors[i], normalise(cases[i].text).text)
                 probability[i] = [p[b] for b in ids]
         for threshold in (0.3, 0.4, 0.5, 0.6, 0.7):
             for mode, found in (("cue OR head", cued | (probability >= threshold)), ("head only", probability >= threshold)):
                 m = prf(int((found & gold).sum()), int((found & ~gold).sum()), int((~found & gold).sum()))
-                rows.append((m["f1"], m["precision"], m["recall"], mode, regularisation, threshold))
+                rows.append((m["f1"], m["precision"], m["recall"], mode, (regularisation, grams), threshold))
     m = prf(int((cued & gold).sum()), int((cued & ~gold).sum()), int((~cued & gold).sum()))
     print(f"cues only: F1={m['f1']:.3f} P={m['precision']:.3f} R={m['recall']:.3f}")
     shipped = BehaviourThresholds()
     for f1, p, r, mode, c, t in rows:
-        if (c, t) == (shipped.regularisation, shipped.probability):
+        if (c, t) == ((shipped.regularisation, shipped.grams), shipped.probability):
             print(f"shipped, {mode}: F1={f1:.3f} P={p:.3f} R={r:.3f}")
     for mode in ("cue OR head", "head only"):
         for f1, p, r, _, c, t in sorted((row for row in rows if row[3] == mode), reverse=True)[:5]:
-            print(f"{mode}: F1={f1:.3f} P={p:.3f} R={r:.3f} regularisation={c} probability>={t}")
+            print(f"{mode}: F1={f1:.3f} P={p:.3f} R={r:.3f} (regularisation, n-gram weight)={c} probability>={t}")
 
 
 if __name__ == "__main__":

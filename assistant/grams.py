@@ -1,0 +1,55 @@
+"""Character n-grams of a text's skeleton, weighted by tf-idf: the view of a reply that keeps
+the exact words carrying its stance or act (别人, 自己看, 请出示, 还需要), which e5 vectors
+blur. The learned heads (``stance.py``, ``heads.py``) read it beside the e5 vector.
+
+The vocabulary and idf come from scikit-learn's ``TfidfVectorizer`` at fit time; the transform
+is re-done here (tested equal), so scoring needs neither scikit-learn nor a sparse matrix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+NGRAMS = (1, 3)
+
+
+class CharGrams:
+    def __init__(self, vocabulary: list[str], idf: np.ndarray) -> None:
+        self.vocabulary, self.idf = vocabulary, idf
+        self._column = {gram: i for i, gram in enumerate(vocabulary)}
+
+    @classmethod
+    def fit(cls, keys: Sequence[str]) -> CharGrams:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        tfidf = TfidfVectorizer(analyzer="char", ngram_range=NGRAMS, sublinear_tf=True, lowercase=False).fit(keys)
+        return cls([str(g) for g in tfidf.get_feature_names_out()], np.asarray(tfidf.idf_, dtype=np.float32))
+
+    def features(self, key: str) -> tuple[list[int], np.ndarray]:
+        """The text's sublinear tf-idf, L2-normalised, as (columns, values)."""
+        counts = Counter(key[i : i + n] for n in range(NGRAMS[0], NGRAMS[1] + 1) for i in range(len(key) - n + 1))
+        columns = [self._column[g] for g in counts if g in self._column]
+        values = np.array([1.0 + math.log(counts[self.vocabulary[c]]) for c in columns], dtype=np.float32)
+        values *= self.idf[columns]
+        norm = float(np.linalg.norm(values))
+        return columns, values / norm if norm else values
+
+    def matrix(self, keys: Sequence[str]) -> Any:
+        """A (texts × vocabulary) sparse matrix of ``features``, for fitting."""
+        from scipy import sparse
+
+        rows = [self.features(k) for k in keys]
+        indptr = np.cumsum([0] + [len(c) for c, _ in rows])
+        columns = np.array([c for cs, _ in rows for c in cs], dtype=np.int64)
+        values = np.concatenate([v for _, v in rows]) if rows else np.zeros(0, dtype=np.float32)
+        return sparse.csr_matrix((values, columns, indptr), shape=(len(keys), len(self.vocabulary)))
+
+    def score(self, weights: np.ndarray, key: str) -> np.ndarray:
+        """``weights`` (labels × vocabulary) applied to the text's features."""
+        columns, values = self.features(key)
+        return np.asarray(weights[:, columns] @ values)

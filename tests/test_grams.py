@@ -1,0 +1,41 @@
+"""Character n-gram tf-idf: the transform done here equals scikit-learn's, one text or many."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.grams import CharGrams
+from assistant.text import key
+
+TRAINING = [key(t) for t in ("你问别人去", "这事你找别人", "墙上贴着自己看", "您好请坐", "我帮您查一下", "请您稍等")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("你问别人去", id="a training text"),
+        pytest.param("别人那边问问", id="n-grams seen in training, new order"),
+        pytest.param("别人别人别人", id="a repeated n-gram: sublinear tf"),
+        pytest.param("完全陌生的话", id="no known n-gram: an empty feature vector"),
+        pytest.param("", id="an empty text"),
+    ],
+)
+def test_features_are_the_tfidf_scikit_learn_computes(text: str) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    expected = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, lowercase=False
+                               ).fit(TRAINING).transform([text]).toarray()[0]  # fmt: skip
+    grams = CharGrams.fit(TRAINING)
+    columns, values = grams.features(text)
+    got = np.zeros(len(grams.vocabulary))
+    got[columns] = values
+    assert np.allclose(got, expected, atol=1e-6)
+    assert np.allclose(grams.matrix([text, "您好"]).toarray()[0], expected, atol=1e-6)
+
+
+def test_score_applies_weights_to_the_features() -> None:
+    grams = CharGrams.fit(TRAINING)
+    weights = np.arange(2 * len(grams.vocabulary), dtype=np.float32).reshape(2, -1)
+    dense = grams.matrix(["别人别人"]).toarray()[0]
+    assert np.allclose(grams.score(weights, "别人别人"), weights @ dense, atol=1e-4)
