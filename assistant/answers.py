@@ -41,6 +41,7 @@ class AskThresholds:
     regularisation: float = 0.05  # C of the scope head's logistic regression
     passage_weight: float = 1.0  # the passage head's ranking in the fusion (hybrid's is 1)
     passage_regularisation: float = 0.2  # C of the passage head's multinomial regression
+    passage_grams: float = 0.0  # weight of the question's character n-grams in the passage head
 
 
 class Source(BaseModel):
@@ -148,7 +149,7 @@ class Answerer:
             return None
         vectors = self.retriever.embedder.embed([q for q, _ in rows], kind="query")
         return LinearHead.fit_exclusive(ids, [q for q, _ in rows], vectors, [a for _, a in rows],
-                                        self.thresholds.passage_regularisation)  # fmt: skip
+                                        self.thresholds.passage_regularisation, self.thresholds.passage_grams)  # fmt: skip
 
     def rank(self, question: str, vector: np.ndarray | None = None) -> list[Hit]:
         """Answerable passages, best first: the hybrid ranking fused (RRF) with the passage
@@ -159,7 +160,7 @@ class Answerer:
                 if h.passage.kind in ANSWER_KINDS][:CANDIDATES]  # fmt: skip
         if self.passage_head is None or len(hits) < 2:
             return hits
-        probability = self.passage_head.probabilities(vector)
+        probability = self.passage_head.probabilities(vector, question)
         by_head = sorted(range(len(hits)), key=lambda i: -probability.get(hits[i].passage.id, 0.0))
         fused = rrf([list(range(len(hits))), by_head], weights=[1.0, self.thresholds.passage_weight])
         return [hits[i].model_copy(update={"score": round(fused[i], 4)}) for i in sorted(fused, key=lambda i: -fused[i])]
@@ -191,7 +192,8 @@ class Answerer:
         # fitted heads are kept (fitting takes seconds, loading ms); the keys need the passages
         thresholds, model = AskThresholds(), embedder.name
         keys = {"scope": head_key("scope", scope_rows(checker.kb, passages, examples), model, thresholds.regularisation),
-                "passages": head_key("passages", passage_rows(passages, examples), model, thresholds.passage_regularisation)}
+                "passages": head_key("passages", passage_rows(passages, examples), model, thresholds.passage_regularisation,
+                                     thresholds.passage_grams)}
         folder = settings.cache_dir / "heads"
         kept = {name: head for name, key in keys.items() if (head := load_head(folder, key)) is not None}
         with reference(embedder), reference(checker.embedder):

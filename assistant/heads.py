@@ -11,6 +11,7 @@ import json
 import os
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,9 +24,9 @@ class LinearHead:
     single matrix-vector product: ``sigmoid(weights @ vector + bias)`` (plus ``gram_weights``
     applied to the text's n-grams when the head has them)."""
 
-    def __init__(self, ids: list[str], weights: np.ndarray, bias: np.ndarray,
-                 texts: list[str], vectors: np.ndarray, labels: np.ndarray, exclusive: bool = False,
-                 grams: CharGrams | None = None, gram_weights: np.ndarray | None = None) -> None:  # fmt: skip
+    def __init__(self, ids: list[str], weights: np.ndarray, bias: np.ndarray, grams: CharGrams | None,
+                 gram_weights: np.ndarray | None, texts: list[str], vectors: np.ndarray, labels: np.ndarray,
+                 exclusive: bool = False) -> None:  # fmt: skip
         self.ids, self.weights, self.bias, self.exclusive = ids, weights, bias, exclusive
         self.grams, self.gram_weights = grams, gram_weights
         self._column = {b: i for i, b in enumerate(ids)}
@@ -38,35 +39,27 @@ class LinearHead:
         """``labels[i, j]``: training text i has label ``ids[j]``; vectors are standardised
         (e5 cosines crowd into a narrow band) and ``regularisation`` is sklearn's C. With
         ``gram_weight`` > 0 the texts' n-gram tf-idf, scaled by it, are features too."""
-        from scipy import sparse
         from sklearn.linear_model import LogisticRegression
 
-        mean, scale = _moments(vectors)
-        features = standard = (vectors - mean) / scale
-        grams = CharGrams.fit([key(t) for t in texts]) if gram_weight > 0 else None
-        if grams is not None:
-            features = sparse.hstack([sparse.csr_matrix(standard), grams.matrix([key(t) for t in texts]) * gram_weight]).tocsr()
+        features, mean, scale, grams = _features(texts, vectors, gram_weight)
         models = [LogisticRegression(C=regularisation, max_iter=3000).fit(features, labels[:, j]) for j in range(len(ids))]
-        coef = np.array([m.coef_[0] for m in models])
-        width = vectors.shape[1]
-        weights, bias = _unstandardise(coef[:, :width], np.array([m.intercept_[0] for m in models]), mean, scale)
-        gram_weights = None if grams is None else (coef[:, width:] * gram_weight).astype(np.float32)
-        return cls(ids, weights, bias, texts, vectors, labels, grams=grams, gram_weights=gram_weights)
+        coef, intercept = np.array([m.coef_[0] for m in models]), np.array([m.intercept_[0] for m in models])
+        return cls(ids, *_fold(coef, intercept, mean, scale, grams, gram_weight), texts, vectors, labels)
 
     @classmethod
     def fit_exclusive(cls, ids: list[str], texts: list[str], vectors: np.ndarray, targets: list[str],
-                      regularisation: float) -> LinearHead:  # fmt: skip
+                      regularisation: float, gram_weight: float = 0.0) -> LinearHead:  # fmt: skip
         """One multinomial regression: each text has exactly one of ``ids`` (``targets[i]``)."""
         from sklearn.linear_model import LogisticRegression
 
-        mean, scale = _moments(vectors)
-        model = LogisticRegression(C=regularisation, max_iter=3000).fit((vectors - mean) / scale, targets)
+        features, mean, scale, grams = _features(texts, vectors, gram_weight)
+        model = LogisticRegression(C=regularisation, max_iter=3000).fit(features, targets)
         order = [list(model.classes_).index(b) for b in ids]
         coef = model.coef_ if len(ids) > 2 else np.vstack([-model.coef_[0] / 2, model.coef_[0] / 2])
         intercept = model.intercept_ if len(ids) > 2 else np.array([-model.intercept_[0] / 2, model.intercept_[0] / 2])
-        weights, bias = _unstandardise(coef[order], intercept[order], mean, scale)
         labels = np.array([[t == b for b in ids] for t in targets], dtype=bool)
-        return cls(ids, weights, bias, texts, vectors, labels, exclusive=True)
+        return cls(ids, *_fold(coef[order], intercept[order], mean, scale, grams, gram_weight), texts, vectors, labels,
+                   exclusive=True)  # fmt: skip
 
     def probabilities(self, vector: np.ndarray, text: str = "") -> dict[str, float]:
         """Per label, for a text's vector (and the text itself, which a head with n-grams reads)."""
@@ -86,6 +79,27 @@ class LinearHead:
 
 def _moments(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return vectors.mean(axis=0), vectors.std(axis=0) + 1e-6
+
+
+def _features(texts: list[str], vectors: np.ndarray, gram_weight: float) -> tuple[Any, np.ndarray, np.ndarray, CharGrams | None]:
+    """Standardised vectors, beside the texts' n-grams scaled by ``gram_weight`` when > 0."""
+    mean, scale = _moments(vectors)
+    standard = (vectors - mean) / scale
+    if gram_weight <= 0:
+        return standard, mean, scale, None
+    from scipy import sparse
+
+    keys = [key(t) for t in texts]
+    grams = CharGrams.fit(keys)
+    return sparse.hstack([sparse.csr_matrix(standard), grams.matrix(keys) * gram_weight]).tocsr(), mean, scale, grams
+
+
+def _fold(coef: np.ndarray, intercept: np.ndarray, mean: np.ndarray, scale: np.ndarray, grams: CharGrams | None,
+          gram_weight: float) -> tuple[np.ndarray, np.ndarray, CharGrams | None, np.ndarray | None]:  # fmt: skip
+    """Weights, bias, n-grams and their weights of a head, from a fit over ``_features``."""
+    width = len(mean)
+    weights, bias = _unstandardise(coef[:, :width], intercept, mean, scale)
+    return weights, bias, grams, None if grams is None else (coef[:, width:] * gram_weight).astype(np.float32)
 
 
 def _unstandardise(coef: np.ndarray, intercept: np.ndarray, mean: np.ndarray,
@@ -109,10 +123,9 @@ def load_head(folder: Path, key: str) -> LinearHead | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             grams = CharGrams([str(g) for g in data["vocabulary"]], data["idf"]) if len(data["idf"]) else None
-            return LinearHead([str(i) for i in data["ids"]], data["weights"], data["bias"],
-                              [str(t) for t in data["texts"]], data["vectors"], data["labels"],
-                              exclusive=bool(data["exclusive"]), grams=grams,
-                              gram_weights=data["gram_weights"] if grams is not None else None)  # fmt: skip
+            return LinearHead([str(i) for i in data["ids"]], data["weights"], data["bias"], grams,
+                              data["gram_weights"] if grams is not None else None, [str(t) for t in data["texts"]],
+                              data["vectors"], data["labels"], exclusive=bool(data["exclusive"]))  # fmt: skip
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
         return None
 

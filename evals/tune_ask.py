@@ -1,6 +1,6 @@
 """Tune retrieval fusion and the answer/decline rule on the *development* questions only.
 
-    .venv/bin/python evals/tune_ask.py evals/ask_dev.jsonl
+    .venv/bin/python evals/tune_ask.py evals/ask_dev.jsonl [--grams]   (--grams: the passage head grid with n-grams)
 
 Retrieval features are computed once per question; the grids replay the decisions. The
 answer-or-decline head is cross-validated (it learns from these very questions).
@@ -38,11 +38,13 @@ def main(path: str) -> None:
               f" {sum(1 / r for r in ranks if r) / n:.3f}")
     retriever.lexical_weight, retriever.rrf_k = LEXICAL_WEIGHT, RRF_K  # back to the shipped fusion
     # The passage head learns from these questions too: cross-validate it the same way.
-    print("passage head (5-fold CV): C, weight -> hit@1 hit@3 mrr of the answer ranking")
+    print("passage head (5-fold CV): C, weight, n-gram weight -> hit@1 hit@3 mrr of the answer ranking")
     answerable = [c for c in cases if c.in_scope]
     fold_of = np.random.default_rng(0).permutation(len(answerable)) % FOLDS
-    for c_value, weight in itertools.product((0.05, 0.2, 1.0), (0.25, 0.5, 1.0)):
-        answerer.thresholds = AskThresholds(passage_regularisation=c_value, passage_weight=weight)
+    grid = [(c, w, g) for c in (0.2, 1.0) for w in (0.5, 1.0) for g in (0.0, 10.0, 40.0)] if "--grams" in sys.argv else \
+        [(c, w, 0.0) for c, w in itertools.product((0.05, 0.2, 1.0), (0.25, 0.5, 1.0))]  # fmt: skip
+    for c_value, weight, grams in grid:
+        answerer.thresholds = AskThresholds(passage_regularisation=c_value, passage_weight=weight, passage_grams=grams)
         ranks = []
         for f in range(FOLDS):
             answerer.passage_head = answerer._fit_passages(
@@ -50,7 +52,7 @@ def main(path: str) -> None:
             ranks += [rank_of_answer(answerer.rank(c.question)[:10], c.keywords)
                       for c, k in zip(answerable, fold_of, strict=True) if k == f]  # fmt: skip
         n = len(ranks)
-        print(f"  {c_value:>4} {weight:>4}  {sum(r == 1 for r in ranks) / n:.3f} {sum(bool(r and r <= 3) for r in ranks) / n:.3f}"
+        print(f"  {c_value:>4} {weight:>4} {grams:>4}  {sum(r == 1 for r in ranks) / n:.3f} {sum(bool(r and r <= 3) for r in ranks) / n:.3f}"
               f" {sum(1 / r for r in ranks if r) / n:.3f}")
     answerer.thresholds = AskThresholds()
     # The scope head learns from these questions (ASSISTANT_ASK_EXAMPLES), so each fifth is
@@ -84,4 +86,4 @@ def main(path: str) -> None:
         print(f"  C={c} head>={p} margin>={a} (or margin>={rescue}): out-of-scope declined {out:.3f}, in-scope declined {bad:.3f}")
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "evals/ask_dev.jsonl")
+    main(next((a for a in sys.argv[1:] if not a.startswith("--")), "evals/ask_dev.jsonl"))
