@@ -41,7 +41,7 @@ class AskThresholds:
     regularisation: float = 0.05  # C of the scope head's logistic regression
     passage_weight: float = 1.0  # the passage head's ranking in the fusion (hybrid's is 1)
     passage_regularisation: float = 0.2  # C of the passage head's multinomial regression
-    passage_grams: float = 0.0  # weight of the question's character n-grams in the passage head
+    passage_grams: float = 10.0  # weight of the question's character n-grams in the passage head
 
 
 class Source(BaseModel):
