@@ -5,7 +5,9 @@ Evidence comes in four strengths (exact > normalised > fuzzy > semantic). The le
 model and decides by nearest neighbours — the closest banned wording against the closest
 polite one — because e5 similarities are bunched and a fixed cut-off alone misfires. The model
 is slow on this hardware (~20–40 ms a call), so only clauses that the lexical gate finds
-suspicious are embedded, in one batch per call of ``check_many``, with a cache.
+suspicious are embedded, in one batch per call of ``check_many``, with a cache. The same
+clauses go to the stance head (``stance.py``), which reads their words as well as their
+vector and catches rude wording unlike any we wrote.
 
 A matched phrase is dropped when an exemption of its rule fits the sentence around it
 (您不知道也没关系; …我马上问一下同事再答复您) or when it stands in quotation marks.
