@@ -39,6 +39,7 @@ class AskThresholds:
     scope: float = 0.9  # the scope head's probability that the question is one we answer
     sure: float = 0.04  # a scope margin this large answers whatever the head says
     regularisation: float = 0.05  # C of the scope head's logistic regression
+    scope_grams: float = 0.0  # weight of the question's character n-grams in the scope head
     passage_weight: float = 1.0  # the passage head's ranking in the fusion (hybrid's is 1)
     passage_regularisation: float = 0.2  # C of the passage head's multinomial regression
     passage_grams: float = 10.0  # weight of the question's character n-grams in the passage head
@@ -172,7 +173,8 @@ class Answerer:
         rows = scope_rows(self.kb, self.retriever.passages, labelled)
         vectors = self.retriever.embedder.embed([q for q, _ in rows], kind="query")
         labels = np.array([[answerable] for _, answerable in rows], dtype=bool)
-        return LinearHead.fit(["in_scope"], [q for q, _ in rows], vectors, labels, self.thresholds.regularisation)
+        return LinearHead.fit(["in_scope"], [q for q, _ in rows], vectors, labels, self.thresholds.regularisation,
+                              self.thresholds.scope_grams)  # fmt: skip
 
     @classmethod
     def from_settings(cls, settings: Settings, checker: Checker | None = None) -> Answerer:
@@ -191,7 +193,8 @@ class Answerer:
         examples = [(c.question, c.in_scope, c.passage) for c in labelled]
         # fitted heads are kept (fitting takes seconds, loading ms); the keys need the passages
         thresholds, model = AskThresholds(), embedder.name
-        keys = {"scope": head_key("scope", scope_rows(checker.kb, passages, examples), model, thresholds.regularisation),
+        keys = {"scope": head_key("scope", scope_rows(checker.kb, passages, examples), model, thresholds.regularisation,
+                                  thresholds.scope_grams),
                 "passages": head_key("passages", passage_rows(passages, examples), model, thresholds.passage_regularisation,
                                      thresholds.passage_grams)}
         folder = settings.cache_dir / "heads"
@@ -251,7 +254,7 @@ class Answerer:
             return False
         # the head vetoes borderline questions; one far closer to a passage than to any
         # off-topic example is answered regardless (fewer answerable questions declined)
-        return self.scope_head is None or margin >= t.sure or self.scope_head.probabilities(vector)["in_scope"] >= t.scope
+        return self.scope_head is None or margin >= t.sure or self.scope_head.probabilities(vector, question)["in_scope"] >= t.scope
 
     def ask(self, question: str, k: int = 3) -> Answer:
         if not isinstance(question, str) or not question.strip():

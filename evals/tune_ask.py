@@ -1,6 +1,6 @@
 """Tune retrieval fusion and the answer/decline rule on the *development* questions only.
 
-    .venv/bin/python evals/tune_ask.py evals/ask_dev.jsonl [--grams]   (--grams: the passage head grid with n-grams)
+    .venv/bin/python evals/tune_ask.py evals/ask_dev.jsonl [--grams]   (--grams: the head grids with n-grams)
 
 Retrieval features are computed once per question; the grids replay the decisions. The
 answer-or-decline head is cross-validated (it learns from these very questions).
@@ -65,13 +65,14 @@ def main(path: str) -> None:
     fold = np.random.default_rng(0).permutation(len(cases)) % FOLDS
     print("decline rule (5-fold CV): scope head >= p and margin >= a -> out declined, in declined")
     rows = []
-    for regularisation in (0.01, 0.05, 0.2):
-        answerer.thresholds = AskThresholds(regularisation=regularisation)
+    scope_grid = [(c, g) for c in (0.01, 0.05, 0.2) for g in ((0.0, 10.0, 40.0) if "--grams" in sys.argv else (0.0,))]
+    for regularisation, grams in scope_grid:
+        answerer.thresholds = AskThresholds(regularisation=regularisation, scope_grams=grams)
         probability = np.zeros(len(cases))
         for f in range(FOLDS):
             head = answerer._fit_scope([(c.question, c.in_scope, c.passage) for c, k in zip(cases, fold, strict=True) if k != f])
             for i in np.flatnonzero(fold == f):
-                probability[i] = head.probabilities(vectors[i])["in_scope"]
+                probability[i] = head.probabilities(vectors[i], cases[i].question)["in_scope"]
         grid = itertools.product((0.0, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9), (-1.0, 0.0, 0.005, 0.01), (0.03, 0.04, 0.05, 1.0))
         for p, a, rescue in grid:
             # answered: the head and the margin agree, or the margin alone is decisive
@@ -80,10 +81,14 @@ def main(path: str) -> None:
             n_in = sum(1 for f in features if f[0]) or 1
             out_ok = sum(1 for ans, f in zip(answered, features, strict=True) if not f[0] and not ans) / n_out
             in_bad = sum(1 for ans, f in zip(answered, features, strict=True) if f[0] and not ans) / n_in
-            rows.append((out_ok >= 0.9 and in_bad <= 0.05, out_ok - in_bad, out_ok, in_bad, regularisation, p, a, rescue))
+            rows.append((out_ok >= 0.9 and in_bad <= 0.05, out_ok - in_bad, out_ok, in_bad, regularisation, grams, p, a, rescue))
     rows.sort(reverse=True)
-    for _, _, out, bad, c, p, a, rescue in rows[:12]:
-        print(f"  C={c} head>={p} margin>={a} (or margin>={rescue}): out-of-scope declined {out:.3f}, in-scope declined {bad:.3f}")
+    for _, _, out, bad, c, g, p, a, rescue in rows[:12]:
+        print(f"  C={c} n-grams={g} head>={p} margin>={a} (or margin>={rescue}): out-of-scope declined {out:.3f}, in-scope declined {bad:.3f}")
+    shipped = AskThresholds()
+    for _, _, out, bad, c, g, p, a, rescue in rows:
+        if (c, g, p, a, rescue) == (shipped.regularisation, shipped.scope_grams, shipped.scope, shipped.margin, shipped.sure):
+            print(f"  shipped: out-of-scope declined {out:.3f}, in-scope declined {bad:.3f}")
 
 if __name__ == "__main__":
     main(next((a for a in sys.argv[1:] if not a.startswith("--")), "evals/ask_dev.jsonl"))
