@@ -115,28 +115,47 @@ def head_key(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False, default=str).encode()).hexdigest()[:20]
 
 
-def load_head(folder: Path, key: str) -> LinearHead | None:
-    """A head saved by ``save_head`` under ``key``; None when absent or unreadable (refit)."""
-    path = folder / f"{key}.npz"
+def read_arrays(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays of an ``.npz`` written by ``write_arrays``; None when absent or unreadable
+    (torn, empty, foreign: the caller refits)."""
     if not path.is_file():
         return None
     try:
         with np.load(path, allow_pickle=False) as data:
-            grams = CharGrams([str(g) for g in data["vocabulary"]], data["idf"]) if len(data["idf"]) else None
-            return LinearHead([str(i) for i in data["ids"]], data["weights"], data["bias"], grams,
-                              data["gram_weights"] if grams is not None else None, [str(t) for t in data["texts"]],
-                              data["vectors"], data["labels"], exclusive=bool(data["exclusive"]))  # fmt: skip
+            return {name: data[name] for name in data.files}
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
+
+
+def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write through a temporary file, so a concurrent reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+    savez: Any = np.savez  # its stubs type **kwds as if one could be ``allow_pickle``
+    savez(tmp, **arrays)
+    tmp.replace(path)
+
+
+def load_head(folder: Path, key: str) -> LinearHead | None:
+    """A head saved by ``save_head`` under ``key``; None when absent or unreadable (refit)."""
+    data = read_arrays(folder / f"{key}.npz")
+    try:
+        if data is None:
+            return None
+        grams = CharGrams([str(g) for g in data["vocabulary"]], data["idf"]) if len(data["idf"]) else None
+        return LinearHead([str(i) for i in data["ids"]], data["weights"], data["bias"], grams,
+                          data["gram_weights"] if grams is not None else None, [str(t) for t in data["texts"]],
+                          data["vectors"], data["labels"], exclusive=bool(data["exclusive"]))  # fmt: skip
+    except KeyError:  # written by an older version
         return None
 
 
 def save_head(folder: Path, key: str, head: LinearHead) -> None:
     """Keep a fitted head (fitting costs seconds, mostly importing scikit-learn; loading ~10 ms)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f"{key}.{os.getpid()}.tmp.npz"
-    grams, gram_weights = head.grams or CharGrams([], np.zeros(0, dtype=np.float32)), head.gram_weights
-    np.savez(tmp, ids=np.array(head.ids), weights=head.weights, bias=head.bias, texts=np.array(head._texts),
-             vectors=head._vectors, labels=head._labels, exclusive=np.array(head.exclusive),
-             vocabulary=np.array(grams.vocabulary, dtype=str), idf=grams.idf,
-             gram_weights=np.zeros((len(head.ids), 0), dtype=np.float32) if gram_weights is None else gram_weights)  # fmt: skip
-    tmp.replace(folder / f"{key}.npz")
+    grams = head.grams or CharGrams([], np.zeros(0, dtype=np.float32))
+    gram_weights = np.zeros((len(head.ids), 0), dtype=np.float32) if head.gram_weights is None else head.gram_weights
+    write_arrays(folder / f"{key}.npz", {
+        "ids": np.array(head.ids), "weights": head.weights, "bias": head.bias, "texts": np.array(head._texts),
+        "vectors": head._vectors, "labels": head._labels, "exclusive": np.array(head.exclusive),
+        "vocabulary": np.array(grams.vocabulary, dtype=str), "idf": grams.idf, "gram_weights": gram_weights,
+    })  # fmt: skip

@@ -18,14 +18,13 @@ Scoring needs no scikit-learn (``grams.py``): a clause costs a few dictionary lo
 
 from __future__ import annotations
 
-import os
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from assistant.grams import CharGrams
+from assistant.heads import read_arrays, write_arrays
 
 NONE = "none"
 STANCE_C = 4.0  # chosen with the threshold by 5-fold CV on dev (evals/tune_stance.py)
@@ -64,24 +63,18 @@ class StanceHead:
         return dict(zip(self.labels, (shifted / shifted.sum()).tolist(), strict=True))
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, labels=np.array(self.labels), vocabulary=np.array(self.grams.vocabulary), idf=self.grams.idf,
-                 text_weights=self.text_weights, vector_weights=self.vector_weights, bias=self.bias)  # fmt: skip
-        tmp.replace(path)
+        write_arrays(path, {"labels": np.array(self.labels), "vocabulary": np.array(self.grams.vocabulary),
+                            "idf": self.grams.idf, "text_weights": self.text_weights,
+                            "vector_weights": self.vector_weights, "bias": self.bias})  # fmt: skip
 
     @classmethod
     def load(cls, path: Path) -> StanceHead | None:
         """A head saved by ``save``; None when absent or unreadable (then it is refitted)."""
-        if not path.is_file():
+        data = read_arrays(path)
+        if data is None or not {"labels", "vocabulary", "idf", "text_weights", "vector_weights", "bias"} <= set(data):
             return None
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                grams = CharGrams([str(x) for x in data["vocabulary"]], data["idf"])
-                return cls([str(x) for x in data["labels"]], grams, data["text_weights"], data["vector_weights"],
-                           data["bias"])  # fmt: skip
-        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
-            return None
+        grams = CharGrams([str(x) for x in data["vocabulary"]], data["idf"])
+        return cls([str(x) for x in data["labels"]], grams, data["text_weights"], data["vector_weights"], data["bias"])
 
 
 def training_rows(knowledge: Sequence[tuple[str, str]], replies: Sequence[tuple[list[str], list[str]]]
