@@ -50,7 +50,8 @@ class Thresholds:
     semantic: float = 0.88  # cosine of a clause to its nearest banned wording
     margin: float = 0.02  # … which must beat the nearest polite wording by this much
     context: float = 0.01  # and the whole sentence must lean banned by this much (in context)
-    stance: float = 0.6  # the stance head's probability that a gated clause breaks a rule
+    stance: float = 0.5  # the stance head's probability that a gated clause breaks a rule
+    veto: float = 0.3  # a nearest-neighbour hit whose rule the stance head gives less is dropped
 
 
 class Evidence(BaseModel):
@@ -243,12 +244,15 @@ class Checker:
         for a in analyses:
             for start, end, clause, sentence in a.pending:
                 verdict = verdicts[clause]
+                stance = None if self.stance is None else self.stance.probabilities(a.sk.text[start:end], vectors[clause])
                 if verdict is not None:
                     hit = self._decide(verdict, sentence_vecs[sentence], start, end)
-                    if hit is not None:
+                    # the head, trained on labelled replies, knows which rule such clauses break
+                    # better than the single nearest wording does
+                    if hit is not None and (stance is None or stance.get(hit.rule, 0.0) >= self.thresholds.veto):
                         a.hits.append(hit)
-                if self.stance is not None:
-                    hit = self._stance_hit(a.sk.text[start:end], vectors[clause], start, end)
+                if stance is not None:
+                    hit = self._stance_hit(stance, vectors[clause], start, end)
                     if hit is not None:
                         a.hits.append(hit)
 
@@ -275,11 +279,10 @@ class Checker:
         detail = f"nearest polite wording: {self._polite[polite]} ({rival:.3f}); sentence lean {s_score - s_rival:+.3f}"
         return Hit(rule, start, end, "semantic", variant, round(score, 3), detail)
 
-    def _stance_hit(self, key: str, vector: np.ndarray, start: int, end: int) -> Hit | None:
+    def _stance_hit(self, stance: dict[str, float], vector: np.ndarray, start: int, end: int) -> Hit | None:
         """A hit when the stance head is confident the clause breaks a rule; its evidence
         names the rule's wording nearest to the clause."""
-        assert self.stance is not None
-        rule, p = max(((r, p) for r, p in self.stance.probabilities(key, vector).items() if r != NONE),
+        rule, p = max(((r, p) for r, p in stance.items() if r != NONE),
                       key=lambda pair: pair[1])  # fmt: skip
         if p < self.thresholds.stance:
             return None

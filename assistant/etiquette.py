@@ -26,15 +26,18 @@ CLOSING_C = re.compile(r"谢谢|再见|走了|先走|我知道了|明白了|好�
                        r"|(我|俺)[^,。!?]{0,4}(回去|回了|回家)|这就回|明天再(来|带)|改天再来|下次再来")
 MATERIALS_C = re.compile(r"材料|证件|带齐|缺|还要|需要(什么|啥)|要(什么|啥)|要带|带(什么|啥)|够了吗|齐了吗|准备|复印件")
 MISSING_R = re.compile(r"缺|补(齐|交|正|充|上|全)|还需要|还要|还差|少了|不齐|不全|没带")
-REDIRECT_R = re.compile(r"(去|到|找|前往|在)[^,。!?]{0,14}(窗口|部门|科|局|处|所|中心|大厅|服务台|楼|柜台)|不归|不属于|不在我们|别的窗口|其他窗口|在那边|那边有")
-REFUSAL_R = re.compile(r"不能|不可以|无法|不予|(?<!少)(?<!免)[办拿查开做批给领取改用换迁转补退]不了|登记不了|不行|不符合|不允许|不受理|没办法|没法")
+# vague places ("税务那边", "交税的地方") send the citizen off too: the criterion applies, unmet
+REDIRECT_R = re.compile(r"(去|到|找|前往|在)[^,。!?]{0,14}(窗口|部门|科|局|处|所|中心|大厅|服务台|楼|柜台)|不归|不属于|不在我们|别的窗口|其他窗口|在那边|那边有"
+                        r"|(去|到|在|找)[^,。!?]{0,8}(那边|的地方)")
+REFUSAL_R = re.compile(r"不能|不可以|无法|不予|(?<!少)(?<!免)[办拿查开做批给领取改用换迁转补退]不了|[办拿领取]不(到|成)|登记不了|不行|不符合|不允许|不受理|没办法|没法")
 ENUMERATION_R = re.compile(r"[、;]|和|以及|还有|第[一二三]|[1-9][.)]|一是|[两三四五六]样|一次性|全部|所有|告知书|告知单|清单|以下|这几")
 COMPLETE_R = re.compile(r"都齐了|齐全|都带了|(材料|手续)(已经)?够了|不缺")
 # one item now and "the rest later": the opposite of 一次性告知, whatever else is listed
 DEFERRED_R = re.compile(r"先[^,。!?]{0,12}再(说|看)|(别的|其他的?|其余的?)[^,。!?]{0,6}(等|再|回头)|有缺的再|到时候再(说|看|告诉)")
 ASKS_WHEN_C = re.compile(r"多久|几天|多长时间|什么时候|啥时候|哪天|几号|几点能|到哪(一)?步|怎么还没|还没好|还没到|等多久|要等")
 FEEDBACK_C = re.compile(r"意见|建议|批评|反映|投诉|提醒|态度(很|太)?差|太(小|难|慢|乱|差|折腾)|不方便|不一样|没(有)?水|看不清|推不进|难找|折腾")
-YOU_R = re.compile(r"你(?!们)")
+# 你们 can be neutral ("你们单位"), but 你们俩 / 你们几个 addresses the citizens themselves (二位 is polite)
+YOU_R = re.compile(r"你(?!们)|你们(?=俩|两|几个)")
 # an order to the citizen with no 请/麻烦/您 softening it ("拿出来给我", "过来", "等着")
 BARE_ORDER_R = re.compile(r"(拿|交|递|给)(出来|过来|上来)?给我|(拿|递)(出来|过来)|填(一下|好)|签(个|一下)字|^过来|等着|让一让|让开")
 SOFTENED_R = re.compile(r"请|麻烦|您|劳驾")

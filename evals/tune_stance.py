@@ -2,6 +2,7 @@
 
     .venv/bin/python evals/tune_stance.py evals/check_dev.jsonl [--c 4,16] [--w 1,2]
 
+``--veto`` drops a nearest-neighbour hit whose rule the head gives less than this probability.
 Five folds over the replies: the head is fitted on four (plus the knowledge base) and the
 full checker — lexical passes, nearest neighbours and the head — runs on the fifth, so the
 figures are those of the shipped code on replies its head never saw. Prints precision, recall
@@ -23,7 +24,7 @@ from assistant.evaluation import CheckCase, load_cases, score_predictions
 from assistant.knowledge import load_knowledge
 
 FOLDS = 5
-PROBABILITIES = (0.6, 0.7, 0.75, 0.8, 0.85, 0.9)
+PROBABILITIES = (0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9)
 
 
 def main() -> None:
@@ -31,6 +32,8 @@ def main() -> None:
     parser.add_argument("path", type=Path)
     parser.add_argument("--c", default="16", help="regularisation values (comma-separated)")
     parser.add_argument("--w", default="1", help="vector weights (comma-separated)")
+    parser.add_argument("--veto", default=str(Thresholds().veto), help="vetoes of nearest-neighbour hits (comma-separated)")
+    parser.add_argument("--p", default=",".join(map(str, PROBABILITIES)), help="stance thresholds (comma-separated)")
     args = parser.parse_args()
     settings = get_settings()
     cases = load_cases(args.path, CheckCase)
@@ -40,16 +43,17 @@ def main() -> None:
     print("without the head:", _line(score_predictions(cases, base)))
     folds = [list(range(k, len(cases), FOLDS)) for k in range(FOLDS)]
     for c, w in itertools.product(map(float, args.c.split(",")), map(float, args.w.split(","))):
-        predicted: dict[float, list[set[str]]] = {p: [set() for _ in cases] for p in PROBABILITIES}
+        grid = list(itertools.product(map(float, args.p.split(",")), map(float, args.veto.split(","))))
+        predicted: dict[tuple[float, float], list[set[str]]] = {g: [set() for _ in cases] for g in grid}
         for k, held_out in enumerate(folds):
             train = [(cases[i].text, cases[i].labels) for j, fold in enumerate(folds) if j != k for i in fold]
             checker.stance = checker.fit_stance(train, c, w)
-            for p in PROBABILITIES:
-                checker.thresholds = dataclasses.replace(Thresholds(), stance=p)
+            for p, veto in grid:
+                checker.thresholds = dataclasses.replace(Thresholds(), stance=p, veto=veto)
                 for i, result in zip(held_out, checker.check_many([items[i] for i in held_out]), strict=True):
-                    predicted[p][i] = {v.rule for v in result.violations}
-        for p in PROBABILITIES:
-            print(f"C={c:g} vector weight={w:g} p>={p:g}:", _line(score_predictions(cases, predicted[p])))
+                    predicted[p, veto][i] = {v.rule for v in result.violations}
+        for p, veto in grid:
+            print(f"C={c:g} vector weight={w:g} p>={p:g} veto<{veto:g}:", _line(score_predictions(cases, predicted[p, veto])))
 
 
 def _line(metrics: dict[str, object]) -> str:
