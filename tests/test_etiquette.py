@@ -32,6 +32,13 @@ from assistant.etiquette import MET_BY_CUES, Context
         pytest.param("您先拿劳动合同来吧,没问题再说其他的。", "补缴社保需要啥?", "one_time_notice", True, 0.0, id="one item now, the rest later"),
         pytest.param("上次肯定说了要原件,是您没记住。", None, "no_arguing", True, 0.0, id="telling the citizen they forgot"),
         pytest.param("好的,清单您收好,您慢走。", "那我明天再带材料来。", "farewell", True, 1.0, id="farewell when the citizen says they will come back"),
+        pytest.param("税务登记在税务那边,您取个号过去看看吧。", None, "redirect_named", True, 0.0, id="a vague place still sends the citizen off"),
+        pytest.param("您找个附近的派出所办一下就行。", None, "redirect_named", True, 0.0, id="any nearby office is not a named one"),
+        pytest.param("就近到城西派出所户籍室办理就行。", None, "redirect_named", True, 1.0, id="a named police station"),
+        pytest.param("今天拿不到,因为要送公安统一制证。", None, "refusal_reason", True, 1.0, id="cannot get it today, with the reason"),
+        pytest.param("今天拿不到,到时候再来取。", None, "refusal_reason", True, 0.0, id="cannot get it today, no reason"),
+        pytest.param("你们俩到里间拍照室,拍完回这儿。", None, "honorific", True, 0.0, id="你们俩 addresses the citizens"),
+        pytest.param("您自己没按样表写,您改一下吧。", None, "no_arguing", True, 0.0, id="blaming the citizen for not following the sample"),
     ],
 )
 def test_criteria_apply_and_are_met(lexical_checker: Checker, reply: str, context: str | None,

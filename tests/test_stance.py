@@ -3,6 +3,7 @@ checker turns a confident reading into a cited violation."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -114,4 +115,21 @@ def test_the_checker_cites_a_confident_stance_reading_with_the_rules_nearest_wor
 )
 def test_the_shipped_head_leaves_the_polite_replies_of_the_brief_alone(checker: Checker, reply: str) -> None:
     assert checker.stance is not None
+    assert checker.check(reply).violations == []
+
+
+@pytest.mark.slow
+def test_the_shipped_head_vetoes_a_nearest_neighbour_hit_of_a_rule_it_does_not_see(checker: Checker) -> None:
+    # The citizen's own words (您说今天不想办了) sit near 今天不办了 wordings; the head, which
+    # learned whose words such clauses are, gives closing_time little and the hit is dropped.
+    reply = "您说今天不想办了?没问题,材料您收好,下次来直接找我。"
+    assert checker.stance is not None and checker.thresholds.veto > 0
+    shipped = checker.thresholds
+    checker.thresholds = dataclasses.replace(shipped, veto=0.0)
+    try:
+        unvetoed = checker.check(reply).violations
+    finally:
+        checker.thresholds = shipped
+    assert [(v.rule, v.evidence.kind) for v in unvetoed] == [("closing_time", "semantic")]
+    assert "nearest polite wording" in unvetoed[0].evidence.detail  # the neighbours' hit, not the head's
     assert checker.check(reply).violations == []
