@@ -22,11 +22,23 @@ from assistant.errors import InputError
 from assistant.heads import LinearHead, head_key, load_head, save_head
 from assistant.ingest import load_collections
 from assistant.knowledge import KnowledgeBase
-from assistant.retrieval import Hit, Passage, Retriever, open_index, rrf
+from assistant.retrieval import (
+    LEXICAL_WEIGHT,
+    RRF_K,
+    Hit,
+    Passage,
+    Retriever,
+    corpus_key,
+    open_index,
+    rrf,
+)
 
 ANSWER_KINDS = frozenset({"procedure", "principle", "stage", "rule", "hall", "document"})
 MAX_QUESTION_CHARS = 500
 CANDIDATES = 20  # hybrid hits the passage head may reorder
+RERANK_FOLDS = 5  # the reranker learns from passage heads that did not see the question
+RERANK_MIN = 20  # labelled answerable questions below which the fixed fusion is used
+RERANK_VERSION = 1  # bump when ``rank_features`` changes: kept rerankers are refitted
 AskExample = tuple[str, bool, str | None]  # a citizen question, answerable?, the passage that answers it
 
 
@@ -43,6 +55,7 @@ class AskThresholds:
     passage_weight: float = 1.0  # the passage head's ranking in the fusion (hybrid's is 1)
     passage_regularisation: float = 0.2  # C of the passage head's multinomial regression
     passage_grams: float = 10.0  # weight of the question's character n-grams in the passage head
+    rerank_regularisation: float = 0.1  # C of the reranker's logistic regression
 
 
 class Source(BaseModel):
@@ -140,6 +153,7 @@ class Answerer:
         heads = heads or {}
         self.scope_head = (heads.get("scope") or self._fit_scope(examples)) if examples else None
         self.passage_head = (heads.get("passages") or self._fit_passages(examples)) if examples else None
+        self.reranker = (heads.get("reranker") or self._fit_reranker(examples)) if examples and self.passage_head else None
 
     def _fit_passages(self, labelled: Sequence[AskExample]) -> LinearHead | None:
         """Which passage answers a question, learned from the passages' example questions and
@@ -152,19 +166,64 @@ class Answerer:
         return LinearHead.fit_exclusive(ids, [q for q, _ in rows], vectors, [a for _, a in rows],
                                         self.thresholds.passage_regularisation, self.thresholds.passage_grams)  # fmt: skip
 
+    def candidates(self, question: str, vector: np.ndarray) -> list[Hit]:
+        """The hybrid search's top ``CANDIDATES`` answerable passages."""
+        hits = self.retriever.search(question, k=CANDIDATES * 2, vector=vector)
+        return [h for h in hits if h.passage.kind in ANSWER_KINDS][:CANDIDATES]
+
     def rank(self, question: str, vector: np.ndarray | None = None) -> list[Hit]:
-        """Answerable passages, best first: the hybrid ranking fused (RRF) with the passage
-        head's, over the hybrid's top ``CANDIDATES``."""
+        """Answerable passages, best first: the hybrid's top ``CANDIDATES`` reordered by the
+        reranker over both rankings (or, without one, the hybrid fused with the passage
+        head's ranking by RRF)."""
         if vector is None:
             vector = self.retriever.embedder.embed([question], kind="query")[0]
-        hits = [h for h in self.retriever.search(question, k=CANDIDATES * 2, vector=vector)
-                if h.passage.kind in ANSWER_KINDS][:CANDIDATES]  # fmt: skip
+        hits = self.candidates(question, vector)
         if self.passage_head is None or len(hits) < 2:
             return hits
         probability = self.passage_head.probabilities(vector, question)
+        if self.reranker is not None:
+            score = self.reranker.logits(rank_features(hits, probability))[:, 0]
+            return [hits[i].model_copy(update={"score": round(float(score[i]), 4)}) for i in np.argsort(-score, kind="stable")]
         by_head = sorted(range(len(hits)), key=lambda i: -probability.get(hits[i].passage.id, 0.0))
         fused = rrf([list(range(len(hits))), by_head], weights=[1.0, self.thresholds.passage_weight])
         return [hits[i].model_copy(update={"score": round(fused[i], 4)}) for i in sorted(fused, key=lambda i: -fused[i])]
+
+    def _fit_reranker(self, labelled: Sequence[AskExample]) -> LinearHead | None:
+        """How far to trust each ranking, candidate by candidate: a logistic regression over
+        the ranks and scores of the hybrid search and the passage head (``rank_features``),
+        learned from labelled questions. The head's readings come from heads fitted on the
+        other folds, so they are as unsure as they are for a citizen's new question."""
+        data = self.rerank_rows(labelled)
+        if data is None:
+            return None
+        features, targets, texts = data
+        return LinearHead.fit(["answer"], texts, features, targets[:, None], self.thresholds.rerank_regularisation)
+
+    def rerank_rows(self, labelled: Sequence[AskExample]) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+        """The reranker's training rows: features of every candidate of every labelled
+        answerable question, whether it is the answer, and the question; None if too few."""
+        known = {p.id for p in self.retriever.passages if p.kind in ANSWER_KINDS}
+        answerable = [(q, a) for q, ok, a in labelled if ok and a in known]
+        if len(answerable) < RERANK_MIN:
+            return None
+        rows: list[np.ndarray] = []
+        targets: list[bool] = []
+        texts: list[str] = []
+        for fold in range(RERANK_FOLDS):
+            head = self._fit_passages([(q, True, a) for i, (q, a) in enumerate(answerable) if i % RERANK_FOLDS != fold])
+            held = [(q, a) for i, (q, a) in enumerate(answerable) if i % RERANK_FOLDS == fold]
+            if head is None or not held:
+                return None
+            for (question, answer), vector in zip(held, self.retriever.embedder.embed([q for q, _ in held], kind="query"),
+                                                  strict=True):  # fmt: skip
+                hits = self.candidates(question, vector)
+                if len(hits) >= 2:
+                    rows.append(rank_features(hits, head.probabilities(vector, question)))
+                    targets += [h.passage.id == answer for h in hits]
+                    texts += [question] * len(hits)
+        if not any(targets) or all(targets):
+            return None
+        return np.vstack(rows), np.array(targets), texts
 
     def _fit_scope(self, labelled: Sequence[AskExample]) -> LinearHead:
         """A head over question vectors: answerable (the passages' example questions, labelled
@@ -196,13 +255,17 @@ class Answerer:
         keys = {"scope": head_key("scope", scope_rows(checker.kb, passages, examples), model, thresholds.regularisation,
                                   thresholds.scope_grams),
                 "passages": head_key("passages", passage_rows(passages, examples), model, thresholds.passage_regularisation,
-                                     thresholds.passage_grams)}
+                                     thresholds.passage_grams),
+                # its features are the hybrid's scores too: they change with any passage
+                "reranker": head_key("reranker", RERANK_VERSION, passage_rows(passages, examples), corpus_key(passages, model),
+                                     thresholds.passage_regularisation, thresholds.passage_grams,
+                                     thresholds.rerank_regularisation, LEXICAL_WEIGHT, RRF_K)}
         folder = settings.cache_dir / "heads"
         kept = {name: head for name, key in keys.items() if (head := load_head(folder, key)) is not None}
         with reference(embedder), reference(checker.embedder):
             answerer = cls(checker.kb, retriever, checker, examples=examples, heads=kept)
             answerer.prepare()
-        for name, head in (("scope", answerer.scope_head), ("passages", answerer.passage_head)):
+        for name, head in (("scope", answerer.scope_head), ("passages", answerer.passage_head), ("reranker", answerer.reranker)):
             if head is not None and name not in kept:
                 save_head(folder, keys[name], head)
         save_cache(checker.embedder)
@@ -325,6 +388,16 @@ class Answerer:
 
     def _passes(self, text: str) -> bool:
         return _clean(self.checker, self._checked, text)
+
+
+def rank_features(hits: Sequence[Hit], probability: dict[str, float]) -> np.ndarray:
+    """Per candidate: its place and scores in the hybrid search (fused, lexical, dense), the
+    passage head's probability (and its log) and its place in the head's ranking."""
+    p = np.array([probability.get(h.passage.id, 0.0) for h in hits])
+    by_head = np.empty(len(hits))
+    by_head[np.argsort(-p, kind="stable")] = np.arange(len(hits))
+    return np.column_stack([1.0 / np.arange(1, len(hits) + 1), [h.score for h in hits], [h.lexical for h in hits],
+                            [h.dense for h in hits], p, np.log(p + 1e-6), 1.0 / (by_head + 1)])  # fmt: skip
 
 
 def _clean(checker: Checker, verdicts: dict[str, bool], text: str) -> bool:

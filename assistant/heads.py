@@ -71,6 +71,10 @@ class LinearHead:
             return dict(zip(self.ids, (shifted / shifted.sum()).tolist(), strict=True))
         return dict(zip(self.ids, (1.0 / (1.0 + np.exp(-logits))).tolist(), strict=True))
 
+    def logits(self, vectors: np.ndarray) -> np.ndarray:
+        """(len(vectors), labels) raw scores for rows of features, for a head without n-grams."""
+        return np.asarray(vectors @ self.weights.T + self.bias)
+
     def like(self, label: str, vector: np.ndarray) -> str:
         """The training text with ``label`` nearest to ``vector`` (evidence for a user)."""
         rows = np.flatnonzero(self._labels[:, self._column[label]])

@@ -17,6 +17,7 @@ import numpy as np
 from assistant.answers import ANSWER_KINDS, Answerer, AskThresholds
 from assistant.config import get_settings
 from assistant.evaluation import AskCase, load_cases, rank_of_answer
+from assistant.heads import LinearHead
 from assistant.retrieval import LEXICAL_WEIGHT, RRF_K
 
 FOLDS = 5
@@ -43,6 +44,7 @@ def main(path: str) -> None:
     fold_of = np.random.default_rng(0).permutation(len(answerable)) % FOLDS
     grid = [(c, w, g) for c in (0.2, 1.0) for w in (0.5, 1.0) for g in (0.0, 10.0, 40.0)] if "--grams" in sys.argv else \
         [(c, w, 0.0) for c, w in itertools.product((0.05, 0.2, 1.0), (0.25, 0.5, 1.0))]  # fmt: skip
+    reranker, answerer.reranker = answerer.reranker, None  # this grid is the RRF fusion's
     for c_value, weight, grams in grid:
         answerer.thresholds = AskThresholds(passage_regularisation=c_value, passage_weight=weight, passage_grams=grams)
         ranks = []
@@ -55,6 +57,24 @@ def main(path: str) -> None:
         print(f"  {c_value:>4} {weight:>4} {grams:>4}  {sum(r == 1 for r in ranks) / n:.3f} {sum(bool(r and r <= 3) for r in ranks) / n:.3f}"
               f" {sum(1 / r for r in ranks if r) / n:.3f}")
     answerer.thresholds = AskThresholds()
+    # The reranker learns from these questions as well (through heads fitted on folds of them):
+    # each fifth is ranked by a passage head and a reranker fitted on the other four fifths.
+    print("reranker (5-fold CV, inner folds for its features): C -> hit@1 hit@3 mrr")
+    examples = [(c.question, True, c.passage) for c in answerable]
+    outer = [(answerer._fit_passages([e for e, k in zip(examples, fold_of, strict=True) if k != f]),
+              answerer.rerank_rows([e for e, k in zip(examples, fold_of, strict=True) if k != f])) for f in range(FOLDS)]
+    for c_value in (0.01, 0.1, 1.0, 10.0):
+        ranks = []
+        for f, (head, rows) in enumerate(outer):
+            assert rows is not None
+            answerer.passage_head = head
+            answerer.reranker = LinearHead.fit(["answer"], rows[2], rows[0], rows[1][:, None], c_value)
+            ranks += [rank_of_answer(answerer.rank(c.question)[:10], c.keywords)
+                      for c, k in zip(answerable, fold_of, strict=True) if k == f]  # fmt: skip
+        n = len(ranks)
+        print(f"  {c_value:>5}  {sum(r == 1 for r in ranks) / n:.3f} {sum(bool(r and r <= 3) for r in ranks) / n:.3f}"
+              f" {sum(1 / r for r in ranks if r) / n:.3f}")
+    answerer.reranker = reranker
     # The scope head learns from these questions (ASSISTANT_ASK_EXAMPLES), so each fifth is
     # judged by a head fitted on the other four fifths (plus the knowledge's own examples).
     features = []

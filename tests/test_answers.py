@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from assistant.answers import Answerer
+from assistant.answers import RERANK_MIN, Answerer, rank_features
 from assistant.checker import Checker
 from assistant.config import ROOT, Settings
 from assistant.errors import InputError
 from assistant.evaluation import AskCase, load_cases
+from assistant.retrieval import Hit, Passage
 
 QUESTIONS = [c for f in ("ask_dev.jsonl", "ask_test.jsonl") for c in load_cases(ROOT / "evals" / f, AskCase)]
 
@@ -101,3 +103,37 @@ def test_the_scope_head_decides_new_voices_mostly_right(answerer: Answerer) -> N
     assert answerer.scope_head is not None  # learned from evals/ask_dev.jsonl by default
     wrong = [(q, why) for q, answerable, why in NEW_VOICES if answerer.ask(q).answered != answerable]
     assert len(wrong) <= 2, wrong
+
+
+def test_rank_features_place_each_candidate_in_both_rankings() -> None:
+    hits = [Hit(passage=Passage(id=f"p{i}", title="t", text="x", source="s", kind="procedure"),
+                score=1.0 - i / 10, lexical=0.5 * i, dense=0.8 - i / 10) for i in range(3)]  # fmt: skip
+    features = rank_features(hits, {"p2": 0.7, "p0": 0.2, "p1": 0.1})
+    assert features.shape == (3, 7)
+    assert features[:, 0].tolist() == [1.0, 0.5, pytest.approx(1 / 3)]  # place in the hybrid search
+    assert features[:, 2].tolist() == [0.0, 0.5, 1.0] and features[:, 3].tolist() == pytest.approx([0.8, 0.7, 0.6])
+    assert features[:, 4].tolist() == [0.2, 0.1, 0.7]  # the passage head's probability
+    assert features[:, 6].tolist() == [0.5, pytest.approx(1 / 3), 1.0]  # place in the head's ranking
+
+
+def test_the_reranker_is_learned_from_labelled_questions_and_kept(
+        answerer: Answerer, settings: Settings, checker: Checker, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    assert answerer.reranker is not None  # learned from evals/ask_dev.jsonl by default
+
+    def refit(*_: object) -> None:
+        raise AssertionError("a kept reranker was fitted again")
+
+    monkeypatch.setattr(Answerer, "_fit_reranker", refit)
+    again = Answerer.from_settings(settings, checker)
+    assert again.reranker is not None
+    np.testing.assert_array_equal(again.reranker.weights, answerer.reranker.weights)
+    question = "我东西没带齐是不是白跑了"
+    assert [h.passage.id for h in again.rank(question)] == [h.passage.id for h in answerer.rank(question)]
+
+
+def test_a_few_labelled_questions_keep_the_fixed_fusion(answerer: Answerer) -> None:
+    few = [(c.question, c.in_scope, c.passage) for c in QUESTIONS if c.in_scope][:RERANK_MIN - 1]
+    small = Answerer(answerer.kb, answerer.retriever, answerer.checker, examples=few)
+    assert small.passage_head is not None and small.reranker is None
+    hits = small.rank("我东西没带齐是不是白跑了")
+    assert len(hits) >= 2 and [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
