@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--w", default="1", help="vector weights (comma-separated)")
     parser.add_argument("--veto", default=str(Thresholds().veto), help="vetoes of nearest-neighbour hits (comma-separated)")
     parser.add_argument("--p", default=",".join(map(str, PROBABILITIES)), help="stance thresholds (comma-separated)")
+    parser.add_argument("--gate", default=str(Thresholds().gate), help="lexical gates before the model (comma-separated)")
     args = parser.parse_args()
     settings = get_settings()
     cases = load_cases(args.path, CheckCase)
@@ -43,17 +44,19 @@ def main() -> None:
     print("without the head:", _line(score_predictions(cases, base)))
     folds = [list(range(k, len(cases), FOLDS)) for k in range(FOLDS)]
     for c, w in itertools.product(map(float, args.c.split(",")), map(float, args.w.split(","))):
-        grid = list(itertools.product(map(float, args.p.split(",")), map(float, args.veto.split(","))))
-        predicted: dict[tuple[float, float], list[set[str]]] = {g: [set() for _ in cases] for g in grid}
+        grid = list(itertools.product(map(float, args.p.split(",")), map(float, args.veto.split(",")),
+                                      map(float, args.gate.split(","))))  # fmt: skip
+        predicted: dict[tuple[float, float, float], list[set[str]]] = {g: [set() for _ in cases] for g in grid}
         for k, held_out in enumerate(folds):
             train = [(cases[i].text, cases[i].labels) for j, fold in enumerate(folds) if j != k for i in fold]
             checker.stance = checker.fit_stance(train, c, w)
-            for p, veto in grid:
-                checker.thresholds = dataclasses.replace(Thresholds(), stance=p, veto=veto)
+            for p, veto, gate in grid:
+                checker.thresholds = dataclasses.replace(Thresholds(), stance=p, veto=veto, gate=gate)
                 for i, result in zip(held_out, checker.check_many([items[i] for i in held_out]), strict=True):
-                    predicted[p, veto][i] = {v.rule for v in result.violations}
-        for p, veto in grid:
-            print(f"C={c:g} vector weight={w:g} p>={p:g} veto<{veto:g}:", _line(score_predictions(cases, predicted[p, veto])))
+                    predicted[p, veto, gate][i] = {v.rule for v in result.violations}
+        for p, veto, gate in grid:
+            print(f"C={c:g} vector weight={w:g} p>={p:g} veto<{veto:g} gate>={gate:g}:",
+                  _line(score_predictions(cases, predicted[p, veto, gate])))
 
 
 def _line(metrics: dict[str, object]) -> str:

@@ -39,6 +39,13 @@ from assistant.etiquette import MET_BY_CUES, Context
         pytest.param("今天拿不到,到时候再来取。", None, "refusal_reason", True, 0.0, id="cannot get it today, no reason"),
         pytest.param("你们俩到里间拍照室,拍完回这儿。", None, "honorific", True, 0.0, id="你们俩 addresses the citizens"),
         pytest.param("您自己没按样表写,您改一下吧。", None, "no_arguing", True, 0.0, id="blaming the citizen for not following the sample"),
+        pytest.param("地址是按您填的表录的,我给您改一下吧。", None, "no_arguing", True, 0.0, id="the error put back on the citizen's form"),
+        pytest.param("今天来的人特别多,您要办什么业务?", "我从早上八点排到现在。", "apology", True, 0.0, id="a long queue with no apology"),
+        pytest.param("很抱歉超时了,我现在就催办。", "说三天办好,今天都第七天了。", "apology", True, 1.0, id="an apology for an overdue case"),
+        pytest.param("好的,补贴下个月开始发。", "那我们老两口就回去了。", "farewell", True, 0.0, id="the citizens leave without a farewell"),
+        pytest.param("空调是统一控制的,您多穿件衣服吧。", "你们这儿空调太冷了。", "thanks_feedback", True, 0.0, id="a complaint about the hall explained away"),
+        pytest.param("请带身份证到12号公积金窗口办理。", None, "redirect_named", True, 1.0, id="a numbered window with its name"),
+        pytest.param("对不起,迁到朋友家是办不成的,您再想想别的办法吧。", None, "refusal_reason", True, 0.0, id="别的办法 is not a regulation"),
     ],
 )
 def test_criteria_apply_and_are_met(lexical_checker: Checker, reply: str, context: str | None,
