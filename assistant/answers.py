@@ -48,8 +48,8 @@ class AskThresholds:
 
     margin: float = 0.0  # best passage cosine minus best out-of-scope example cosine
     coverage: float = 0.0  # share of the question's content words found in the top passages
-    scope: float = 0.9  # the scope head's probability that the question is one we answer
-    sure: float = 0.04  # a scope margin this large answers whatever the head says
+    scope: float = 0.85  # the scope head's probability that the question is one we answer
+    sure: float = 0.05  # a scope margin this large answers whatever the head says
     regularisation: float = 0.05  # C of the scope head's logistic regression
     scope_grams: float = 0.0  # weight of the question's character n-grams in the scope head
     passage_weight: float = 1.0  # the passage head's ranking in the fusion (hybrid's is 1)

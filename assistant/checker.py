@@ -38,6 +38,7 @@ STRENGTH = {"exact": 3, "normalised": 2, "fuzzy": 1, "semantic": 0}
 QUOTES = re.compile(r"[\"'“”‘’「」『』《》]")
 PAIRED_QUOTES = ("“”", "‘’", "「」", "『』", "《》")
 MAX_REPLY_CHARS = 5000
+_QUOTE = re.compile(r"[\"'“”‘’「」『』]")
 MIN_CLAUSE = 4  # e5 cannot tell 没关系 from 跟我没关系: shorter clauses are left to lexical passes
 
 
@@ -164,7 +165,18 @@ class Checker:
     def _stance_data(self, examples: Sequence[tuple[str, list[str]]]
                      ) -> tuple[list[tuple[str, str]], list[tuple[list[str], list[str]]]]:  # fmt: skip
         knowledge = [(text, rule) for rule, text in self._banned] + [(text, NONE) for text in self._polite]
-        return knowledge, [(self.clause_texts(text), labels) for text, labels in examples]
+        return knowledge + [(text, NONE) for text in self.manual_clauses()], \
+            [(self.clause_texts(text), labels) for text, labels in examples]
+
+    def manual_clauses(self) -> list[str]:
+        """Clauses of the procedures and of the manuals' section headings: staff and answers
+        talk like this ("通过投诉电话投诉", "五、处理投诉") without breaking a rule. Clauses that
+        quote a banned phrase or that the lexical passes flag are left out."""
+        texts = [t for p in self.kb.procedures if p.kind != "rule" for t in (p.title, p.summary, *p.points)]
+        sources = [c for p in self.kb.procedures for c in p.sources] + [c for s in self.kb.situations for c in s.sources]
+        texts += [self.kb.cite(c) for c in sources + [c for r in self.kb.rules for c in r.sources]]
+        clauses_ = dict.fromkeys(c for t in texts for c in self.clause_texts(t) if not _QUOTE.search(c))
+        return [c for c in clauses_ if len(c) >= MIN_CLAUSE and not self._analyse(c).hits]
 
     def stance_key(self, examples: Sequence[tuple[str, list[str]]]) -> str:
         """A digest of what a stance head fitted on ``examples`` depends on."""

@@ -133,3 +133,15 @@ def test_the_shipped_head_vetoes_a_nearest_neighbour_hit_of_a_rule_it_does_not_s
     assert [(v.rule, v.evidence.kind) for v in unvetoed] == [("closing_time", "semantic")]
     assert "nearest polite wording" in unvetoed[0].evidence.detail  # the neighbours' hit, not the head's
     assert checker.check(reply).violations == []
+
+
+@pytest.mark.slow
+def test_the_manuals_own_procedures_and_headings_pass_the_checker(checker: Checker) -> None:
+    # Answers quote them and cite the headings ("五、处理投诉"); the head learns them as "none"
+    # (before it did, six read as defiant, insult or curt and answers about complaints were declined).
+    kb = checker.kb
+    texts = sorted({kb.cite(s) for p in (*kb.procedures, *kb.situations, *kb.rules) for s in p.sources})
+    texts += [t for p in kb.procedures if p.kind != "rule" for t in (p.title, p.summary, *p.points)]
+    flagged = {t: [v.rule for v in r.violations] for t, r in zip(texts, checker.check_many([(t, None) for t in texts]), strict=True)
+               if r.violations}  # fmt: skip
+    assert flagged == {}
