@@ -40,6 +40,8 @@ PAIRED_QUOTES = ("“”", "‘’", "「」", "『』", "《》")
 MAX_REPLY_CHARS = 5000
 _QUOTE = re.compile(r"[\"'“”‘’「」『』]")
 MIN_CLAUSE = 4  # e5 cannot tell 没关系 from 跟我没关系: shorter clauses are left to lexical passes
+MIN_SENTENCE = 2  # …but a whole sentence this short that negates goes to the stance head
+_NEGATION = re.compile("[不没甭别免拒莫冇无否]")  # (好的 / 您好 / 谢谢 cost no model call)
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,8 @@ class _Analysis:
     kept: list[int]  # skeleton index → display index
     sentences: list[tuple[int, int]]  # display spans
     hits: list[Hit]
-    pending: list[tuple[int, int, str, str]]  # skeleton clause span, clause and sentence text
+    # skeleton clause span, clause and sentence text, and whether nearest neighbours may read it
+    pending: list[tuple[int, int, str, str, bool]]
 
 
 class Checker:
@@ -219,17 +222,24 @@ class Checker:
         sent_spans = sentences(disp.text)
         sk_sentences = [self._to_skeleton(kept, s, e) for s, e in sent_spans]
         hits = self.lexical.hits(sk, sk_sentences)
-        pending: list[tuple[int, int, str, str]] = []
+        pending: list[tuple[int, int, str, str, bool]] = []
         for c_start, c_end in clauses(disp.text):
             s, e = self._to_skeleton(kept, c_start, c_end)
-            if e - s < MIN_CLAUSE or any(h.start < e and s < h.end for h in hits):
+            if any(h.start < e and s < h.end for h in hits):
+                continue
+            if e - s < MIN_CLAUSE:
+                # a short sentence on its own ("拒收。", "不提供。") is how curt replies look: the
+                # stance head reads it (its n-grams tell 不提供 from 不客气); neighbours do not
+                if (self.stance is not None and e - s >= MIN_SENTENCE and (s, e) in sk_sentences
+                        and _NEGATION.search(sk.text, s, e)):  # fmt: skip
+                    pending.append((s, e, disp.text[c_start:c_end], "", False))
                 continue
             fuzzy = self.lexical.fuzzy_hit(sk.text[s:e], s)
             if fuzzy is not None:
                 hits.append(fuzzy)
             elif self.embedder is not None and self.lexical.suspicion(sk.text[s:e], self.thresholds.gate) >= self.thresholds.gate:
                 sentence = next((disp.text[a:b] for a, b in sent_spans if a <= c_start < b), "")
-                pending.append((s, e, disp.text[c_start:c_end], sentence))
+                pending.append((s, e, disp.text[c_start:c_end], sentence, True))
         return _Analysis(disp, sk, kept, sent_spans, hits, pending)
 
     @staticmethod
@@ -239,23 +249,24 @@ class Checker:
     def semantic_clauses(self, replies: Sequence[str]) -> list[str]:
         """The clauses the semantic pass will embed for these replies, found by the cheap
         lexical analysis: callers that know their texts in advance can embed them early."""
-        return list(dict.fromkeys(c for r in replies for _, _, c, _ in self._analyse(r).pending))
+        return list(dict.fromkeys(c for r in replies for _, _, c, _, _ in self._analyse(r).pending))
 
     def _semantic_pass(self, analyses: list[_Analysis]) -> None:
         """Embed the suspicious clauses; only for those that look banned, embed the sentence
         around them too (most clauses are cleared by the first step, so it saves model calls)."""
         if self.embedder is None:
             return
-        clauses_ = list(dict.fromkeys(c for a in analyses for _, _, c, _ in a.pending))
+        clauses_ = list(dict.fromkeys(c for a in analyses for _, _, c, _, _ in a.pending))
         if not clauses_:
             return
         vectors = dict(zip(clauses_, self.embedder.embed(clauses_), strict=True))
-        verdicts = {c: self._clause_verdict(v) for c, v in vectors.items()}
-        sentences_ = list(dict.fromkeys(s for a in analyses for _, _, c, s in a.pending if verdicts[c] is not None))
+        near = {c for a in analyses for _, _, c, _, nn in a.pending if nn}
+        verdicts = {c: self._clause_verdict(v) if c in near else None for c, v in vectors.items()}
+        sentences_ = list(dict.fromkeys(s for a in analyses for _, _, c, s, _ in a.pending if verdicts[c] is not None))
         sentence_vecs = dict(zip(sentences_, self.embedder.embed(sentences_), strict=True)) if sentences_ else {}
         for a in analyses:
-            for start, end, clause, sentence in a.pending:
-                verdict = verdicts[clause]
+            for start, end, clause, sentence, neighbours in a.pending:
+                verdict = verdicts[clause] if neighbours else None
                 stance = None if self.stance is None else self.stance.probabilities(a.sk.text[start:end], vectors[clause])
                 if verdict is not None:
                     hit = self._decide(verdict, sentence_vecs[sentence], start, end)

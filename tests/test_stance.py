@@ -145,3 +145,24 @@ def test_the_manuals_own_procedures_and_headings_pass_the_checker(checker: Check
     flagged = {t: [v.rule for v in r.violations] for t, r in zip(texts, checker.check_many([(t, None) for t in texts]), strict=True)
                if r.violations}  # fmt: skip
     assert flagged == {}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("reply", "rules"),
+    [
+        pytest.param("加急?不受理。", ["curt"], id="a two-character refusal as a whole sentence"),
+        pytest.param("复印件?不提供。", ["curt"], id="a three-character refusal as a whole sentence"),
+        pytest.param("不客气。", [], id="a short polite negation"),
+        pytest.param("没关系。", [], id="short reassurance"),
+        pytest.param("别着急。", [], id="short comfort"),
+    ],
+)
+def test_short_sentences_that_negate_are_read_by_the_head(checker: Checker, reply: str, rules: list[str]) -> None:
+    assert [v.rule for v in checker.check(reply).violations] == rules
+
+
+@pytest.mark.slow
+def test_short_sentences_without_a_negation_cost_no_model_call(checker: Checker) -> None:
+    assert checker.semantic_clauses(["好的。", "您好!", "谢谢。"]) == []
+    assert checker.semantic_clauses(["不提供。"]) == ["不提供"]
