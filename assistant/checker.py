@@ -38,7 +38,7 @@ STRENGTH = {"exact": 3, "normalised": 2, "fuzzy": 1, "semantic": 0}
 QUOTES = re.compile(r"[\"'“”‘’「」『』《》]")
 PAIRED_QUOTES = ("“”", "‘’", "「」", "『』", "《》")
 MAX_REPLY_CHARS = 5000
-_QUOTE = re.compile(r"[\"'“”‘’「」『』]")
+SPEECH_QUOTES = re.compile(r"[\"'“”‘’「」『』]")  # QUOTES without 《》, which cite books, not speech
 MIN_CLAUSE = 4  # e5 cannot tell 没关系 from 跟我没关系: shorter clauses are left to lexical passes
 MIN_SENTENCE = 2  # …but a whole sentence this short that negates goes to the stance head
 _NEGATION = re.compile("[不没甭别免拒莫冇无否]")  # (好的 / 您好 / 谢谢 cost no model call)
@@ -178,7 +178,7 @@ class Checker:
         texts = [t for p in self.kb.procedures if p.kind != "rule" for t in (p.title, p.summary, *p.points)]
         sources = [c for p in self.kb.procedures for c in p.sources] + [c for s in self.kb.situations for c in s.sources]
         texts += [self.kb.cite(c) for c in sources + [c for r in self.kb.rules for c in r.sources]]
-        clauses_ = dict.fromkeys(c for t in texts for c in self.clause_texts(t) if not _QUOTE.search(c))
+        clauses_ = dict.fromkeys(c for t in texts for c in self.clause_texts(t) if not SPEECH_QUOTES.search(c))
         return [c for c in clauses_ if len(c) >= MIN_CLAUSE and not self._analyse(c).hits]
 
     def stance_key(self, examples: Sequence[tuple[str, list[str]]]) -> str:
