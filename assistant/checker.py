@@ -31,7 +31,14 @@ from assistant.heads import head_key
 from assistant.knowledge import BannedRule, KnowledgeBase, load_for_hall
 from assistant.matching import EvidenceKind, Hit, LexicalMatcher
 from assistant.prefilter import LiteralGate
-from assistant.stance import NONE, STANCE_C, STANCE_VECTOR_WEIGHT, StanceHead, fit_stance
+from assistant.stance import (
+    FIT_SETTINGS,
+    NONE,
+    STANCE_C,
+    STANCE_VECTOR_WEIGHT,
+    StanceHead,
+    fit_stance,
+)
 from assistant.text import Normalised, clauses, key, normalise, sentences, skeleton_with_indices
 
 STRENGTH = {"exact": 3, "normalised": 2, "fuzzy": 1, "semantic": 0}
@@ -40,7 +47,7 @@ PAIRED_QUOTES = ("“”", "‘’", "「」", "『』", "《》")
 MAX_REPLY_CHARS = 5000
 SPEECH_QUOTES = re.compile(r"[\"'“”‘’「」『』]")  # QUOTES without 《》, which cite books, not speech
 MIN_CLAUSE = 4  # e5 cannot tell 没关系 from 跟我没关系: shorter clauses are left to lexical passes
-MIN_SENTENCE = 2  # …but a whole sentence this short that negates goes to the stance head
+MIN_SHORT = 2  # …but a shorter one that negates ("不受理，请让一让") goes to the stance head
 _NEGATION = re.compile("[不没甭别免拒莫冇无否]")  # (好的 / 您好 / 谢谢 cost no model call)
 
 
@@ -53,8 +60,10 @@ class Thresholds:
     semantic: float = 0.88  # cosine of a clause to its nearest banned wording
     margin: float = 0.02  # … which must beat the nearest polite wording by this much
     context: float = 0.01  # and the whole sentence must lean banned by this much (in context)
-    stance: float = 0.5  # the stance head's probability that a gated clause breaks a rule
+    stance: float = 0.6  # the stance head's probability that a gated clause breaks a rule
     veto: float = 0.3  # a nearest-neighbour hit whose rule the stance head gives less is dropped
+    reply: float = 0.3  # the reply head's probability that the whole reply breaks a rule…
+    reply_clause: float = 0.05  # …fires on its likeliest clause if the stance head gives it this
 
 
 class Evidence(BaseModel):
@@ -184,7 +193,7 @@ class Checker:
     def stance_key(self, examples: Sequence[tuple[str, list[str]]]) -> str:
         """A digest of what a stance head fitted on ``examples`` depends on."""
         assert self.embedder is not None
-        return head_key("stance", *self._stance_data(examples), self.embedder.name, STANCE_C, STANCE_VECTOR_WEIGHT)
+        return head_key("stance", *self._stance_data(examples), self.embedder.name, *FIT_SETTINGS)
 
     def fit_stance(self, examples: Sequence[tuple[str, list[str]]], regularisation: float = STANCE_C,
                    vector_weight: float = STANCE_VECTOR_WEIGHT) -> StanceHead:  # fmt: skip
@@ -193,7 +202,9 @@ class Checker:
         knowledge, replies = self._stance_data(examples)
         texts = list(dict.fromkeys([t for t, _ in knowledge] + [c for clauses_, _ in replies for c in clauses_]))
         vector_of = dict(zip(texts, self.embedder.embed(texts), strict=True))
-        return fit_stance(knowledge, replies, {t: key(t) for t in texts}, vector_of, regularisation, vector_weight)
+        reply_keys = [key(normalise(text).text) for text, _ in examples]
+        return fit_stance(knowledge, replies, {t: key(t) for t in texts}, vector_of, regularisation, vector_weight,
+                          reply_keys)  # fmt: skip
 
     @staticmethod
     def clause_texts(reply: str) -> list[str]:
@@ -228,10 +239,9 @@ class Checker:
             if any(h.start < e and s < h.end for h in hits):
                 continue
             if e - s < MIN_CLAUSE:
-                # a short sentence on its own ("拒收。", "不提供。") is how curt replies look: the
+                # a short negating clause ("拒收。", "不提供，请回吧") is how curt replies look: the
                 # stance head reads it (its n-grams tell 不提供 from 不客气); neighbours do not
-                if (self.stance is not None and e - s >= MIN_SENTENCE and (s, e) in sk_sentences
-                        and _NEGATION.search(sk.text, s, e)):  # fmt: skip
+                if self.stance is not None and e - s >= MIN_SHORT and _NEGATION.search(sk.text, s, e):
                     pending.append((s, e, disp.text[c_start:c_end], "", False))
                 continue
             fuzzy = self.lexical.fuzzy_hit(sk.text[s:e], s)
@@ -265,6 +275,7 @@ class Checker:
         sentences_ = list(dict.fromkeys(s for a in analyses for _, _, c, s, _ in a.pending if verdicts[c] is not None))
         sentence_vecs = dict(zip(sentences_, self.embedder.embed(sentences_), strict=True)) if sentences_ else {}
         for a in analyses:
+            stances: list[dict[str, float]] = []
             for start, end, clause, sentence, neighbours in a.pending:
                 verdict = verdicts[clause] if neighbours else None
                 stance = None if self.stance is None else self.stance.probabilities(a.sk.text[start:end], vectors[clause])
@@ -275,9 +286,31 @@ class Checker:
                     if hit is not None and (stance is None or stance.get(hit.rule, 0.0) >= self.thresholds.veto):
                         a.hits.append(hit)
                 if stance is not None:
+                    stances.append(stance)
                     hit = self._stance_hit(stance, vectors[clause], start, end)
                     if hit is not None:
                         a.hits.append(hit)
+            if stances:
+                a.hits += self._reply_hits(a, stances, vectors)
+
+    def _reply_hits(self, a: _Analysis, stances: list[dict[str, float]], vectors: dict[str, np.ndarray]) -> list[Hit]:
+        """Rules the reply head finds in the whole reply and nothing else found yet, each on the
+        clause the stance head thinks likeliest to break it, if it gives that clause enough."""
+        assert self.stance is not None
+        if self.stance.reply is None:
+            return []
+        found = {h.rule for h in a.hits}
+        hits = []
+        for rule, p in self.stance.reply.probabilities(a.sk.text).items():
+            if p < self.thresholds.reply or rule in found:
+                continue
+            best = int(np.argmax([s.get(rule, 0.0) for s in stances]))
+            clause_p = stances[best].get(rule, 0.0)
+            if clause_p >= self.thresholds.reply_clause:
+                start, end, clause, _, _ = a.pending[best]
+                hits.append(self._rule_hit(rule, vectors[clause], start, end, round(p, 3),
+                                           f"reply head p={p:.2f}, this clause's stance p={clause_p:.2f}"))  # fmt: skip
+        return hits
 
     def nearest(self, vec: np.ndarray) -> tuple[int, float, int, float]:
         """(banned index, its cosine, polite index, its cosine) for one vector."""
@@ -309,13 +342,17 @@ class Checker:
                       key=lambda pair: pair[1])  # fmt: skip
         if p < self.thresholds.stance:
             return None
+        return self._rule_hit(rule, vector, start, end, round(p, 3), f"stance head p={p:.2f}")
+
+    def _rule_hit(self, rule: str, vector: np.ndarray, start: int, end: int, score: float, why: str) -> Hit:
+        """A learned head's hit; its evidence names the rule's wording nearest to the clause."""
         rows = self._banned_of.get(rule)
         if rows is not None and len(rows):
             sims = self._banned_vecs[rows] @ vector
             variant, detail = self._banned[int(rows[int(np.argmax(sims))])][1], f"nearest wording of the rule ({float(sims.max()):.3f})"
         else:  # a rule without semantic wordings (curt): cite its first phrase
             variant, detail = self.rules[rule].phrases[0], "first phrase of the rule"
-        return Hit(rule, start, end, "semantic", variant, round(p, 3), f"stance head p={p:.2f}; {detail}")
+        return Hit(rule, start, end, "semantic", variant, score, f"{why}; {detail}")
 
     # -- decisions --------------------------------------------------------------------------
     def _exempt(self, a: _Analysis, hit: Hit) -> bool:
@@ -326,7 +363,9 @@ class Checker:
             return True  # quoted: the reply talks *about* the phrase (reports, rules, apologies)
         texts = {"before": before, "after": after, "sentence": a.disp.text[s_start:s_end]}
         wheres, gate = self._exemptions[hit.rule]
-        return any(gate.regexes[i].search(texts[wheres[i]]) for i in gate.candidates(texts["sentence"]))
+        inside = (d_start - s_start, d_end - s_start)
+        return any(_redeems(gate.regexes[i], texts[wheres[i]], inside if wheres[i] == "sentence" else None)
+                   for i in gate.candidates(texts["sentence"]))  # fmt: skip
 
     def _select(self, a: _Analysis) -> list[Hit]:
         """Drop exempt hits, then keep the strongest of overlapping hits of one rule."""
@@ -354,6 +393,15 @@ class Checker:
             source=self._sources[rule.id],
             evidence=Evidence(kind=hit.kind, variant=hit.variant, score=hit.score, detail=hit.detail),
         )  # fmt: skip
+
+
+def _redeems(regex: re.Pattern[str], text: str, inside: tuple[int, int] | None) -> bool:
+    """Whether an exemption matches ``text``; in the sentence, a match lying within the flagged
+    span ``inside`` does not count: what redeems a phrase is said around it ("我马上要走了"
+    is not "我马上给您办")."""
+    if inside is None:
+        return regex.search(text) is not None
+    return any(not (inside[0] <= m.start() and m.end() <= inside[1]) for m in regex.finditer(text))
 
 
 def _quoted(before: str, after: str) -> bool:

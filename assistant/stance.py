@@ -29,16 +29,73 @@ from assistant.heads import read_arrays, write_arrays
 NONE = "none"
 STANCE_C = 4.0  # chosen with the threshold by 5-fold CV on dev (evals/tune_stance.py)
 STANCE_VECTOR_WEIGHT = 1.0
+STANCE_VERSION = 3  # bump when the features change: kept heads are refitted
+
+
+def neutral(key: str) -> str:
+    """The n-gram view of a clause with 您 read as 你: the honorific says nothing about the
+    stance ("刚才不是跟您说过了吗" is as impatient as with 你), but clean replies say 您 far
+    more often, so without this the head learns 您 as a sign of a clean clause. The e5
+    vector still sees the original; the etiquette score judges the pronoun."""
+    return key.replace("您", "你")
+
+
+REPLY_C = 16.0  # the reply head's regularisation, by 5-fold CV on dev (evals/tune_stance.py)
+FIT_SETTINGS = (STANCE_C, STANCE_VECTOR_WEIGHT, REPLY_C, STANCE_VERSION)  # what a kept head's key includes
+
+
+class ReplyHead:
+    """Which rules a whole reply breaks, from its character n-grams alone: one logistic
+    regression per rule (``sigmoid(weights · tfidf(key) + bias)``). A rude clause that the
+    stance head alone doubts ("问得我手都乱了", 0.33) is often plain from the whole reply
+    ("您别在边上一直问了，问得我手都乱了"); the checker fires when both agree (see
+    ``Thresholds.reply``). No model call: the reply's n-grams are a few dictionary lookups."""
+
+    def __init__(self, labels: list[str], grams: CharGrams, weights: np.ndarray, bias: np.ndarray) -> None:
+        self.labels, self.grams, self.weights, self.bias = labels, grams, weights, bias
+
+    @classmethod
+    def fit(cls, keys: Sequence[str], labels: Sequence[Sequence[str]], regularisation: float = REPLY_C) -> ReplyHead | None:
+        """``keys[i]`` (a reply's skeleton) breaks the rules ``labels[i]``; None when fewer than
+        two replies are labelled or no rule has both examples and counter-examples."""
+        from sklearn.linear_model import LogisticRegression
+
+        keys = [neutral(k) for k in keys]
+        rules = sorted({r for ls in labels for r in ls if r != NONE})
+        rules = [r for r in rules if 0 < sum(r in ls for ls in labels) < len(labels)]
+        if not rules:
+            return None
+        grams = CharGrams.fit(keys)
+        matrix = grams.matrix(keys)
+        models = [LogisticRegression(C=regularisation, max_iter=3000).fit(matrix, [r in ls for ls in labels]) for r in rules]
+        return cls(rules, grams, np.array([m.coef_[0] for m in models], dtype=np.float32),
+                   np.array([m.intercept_[0] for m in models], dtype=np.float32))  # fmt: skip
+
+    def probabilities(self, key: str) -> dict[str, float]:
+        logits = self.grams.score(self.weights, neutral(key)) + self.bias
+        return dict(zip(self.labels, (1.0 / (1.0 + np.exp(-logits))).tolist(), strict=True))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"reply_labels": np.array(self.labels), "reply_vocabulary": np.array(self.grams.vocabulary),
+                "reply_idf": self.grams.idf, "reply_weights": self.weights, "reply_bias": self.bias}  # fmt: skip
+
+    @classmethod
+    def from_arrays(cls, data: dict[str, np.ndarray]) -> ReplyHead | None:
+        if not {"reply_labels", "reply_vocabulary", "reply_idf", "reply_weights", "reply_bias"} <= set(data):
+            return None
+        grams = CharGrams([str(x) for x in data["reply_vocabulary"]], data["reply_idf"])
+        return cls([str(x) for x in data["reply_labels"]], grams, data["reply_weights"], data["reply_bias"])
 
 
 class StanceHead:
     """Softmax over ``labels`` (``NONE`` and rule ids) of ``text_weights · tfidf(key) +
-    vector_weights · vector + bias``."""
+    vector_weights · vector + bias``, with the ``reply`` head learned beside it."""
 
     def __init__(self, labels: list[str], grams: CharGrams, text_weights: np.ndarray,
-                 vector_weights: np.ndarray, bias: np.ndarray) -> None:  # fmt: skip
+                 vector_weights: np.ndarray, bias: np.ndarray, reply: ReplyHead | None = None) -> None:  # fmt: skip
         self.labels, self.grams = labels, grams
         self.text_weights, self.vector_weights, self.bias = text_weights, vector_weights, bias
+        self.reply = reply
 
     @classmethod
     def fit(cls, keys: Sequence[str], vectors: np.ndarray, targets: Sequence[str], regularisation: float,
@@ -49,6 +106,7 @@ class StanceHead:
         from scipy import sparse
         from sklearn.linear_model import LogisticRegression
 
+        keys = [neutral(k) for k in keys]
         grams = CharGrams.fit(keys)
         features = sparse.hstack([grams.matrix(keys), sparse.csr_matrix(vectors * vector_weight)]).tocsr()
         model = LogisticRegression(C=regularisation, max_iter=3000).fit(features, list(targets))
@@ -58,14 +116,15 @@ class StanceHead:
                    np.asarray(model.intercept_, dtype=np.float32))  # fmt: skip
 
     def probabilities(self, key: str, vector: np.ndarray) -> dict[str, float]:
-        logits = self.grams.score(self.text_weights, key) + self.vector_weights @ vector + self.bias
+        logits = self.grams.score(self.text_weights, neutral(key)) + self.vector_weights @ vector + self.bias
         shifted = np.exp(logits - logits.max())
         return dict(zip(self.labels, (shifted / shifted.sum()).tolist(), strict=True))
 
     def save(self, path: Path) -> None:
         write_arrays(path, {"labels": np.array(self.labels), "vocabulary": np.array(self.grams.vocabulary),
                             "idf": self.grams.idf, "text_weights": self.text_weights,
-                            "vector_weights": self.vector_weights, "bias": self.bias})  # fmt: skip
+                            "vector_weights": self.vector_weights, "bias": self.bias,
+                            **(self.reply.arrays() if self.reply is not None else {})})  # fmt: skip
 
     @classmethod
     def load(cls, path: Path) -> StanceHead | None:
@@ -74,7 +133,8 @@ class StanceHead:
         if data is None or not {"labels", "vocabulary", "idf", "text_weights", "vector_weights", "bias"} <= set(data):
             return None
         grams = CharGrams([str(x) for x in data["vocabulary"]], data["idf"])
-        return cls([str(x) for x in data["labels"]], grams, data["text_weights"], data["vector_weights"], data["bias"])
+        return cls([str(x) for x in data["labels"]], grams, data["text_weights"], data["vector_weights"], data["bias"],
+                   ReplyHead.from_arrays(data))  # fmt: skip
 
 
 def training_rows(knowledge: Sequence[tuple[str, str]], replies: Sequence[tuple[list[str], list[str]]]
@@ -96,8 +156,10 @@ def training_rows(knowledge: Sequence[tuple[str, str]], replies: Sequence[tuple[
 
 def fit_stance(knowledge: Sequence[tuple[str, str]], replies: Sequence[tuple[list[str], list[str]]],
                key_of: dict[str, str], vector_of: dict[str, np.ndarray], regularisation: float,
-               vector_weight: float) -> StanceHead:  # fmt: skip
-    """Fit on the known rows, let that fit pick each longer reply's rude clause per label, refit."""
+               vector_weight: float, reply_keys: Sequence[str] = ()) -> StanceHead:  # fmt: skip
+    """Fit on the known rows, let that fit pick each longer reply's rude clause per label, refit;
+    with ``reply_keys`` (the skeleton of each of ``replies``) fit the reply head too, on those
+    replies and the ``knowledge`` rows."""
     rows, undecided = training_rows(knowledge, replies)
 
     def fit(data: list[tuple[str, str]]) -> StanceHead:
@@ -109,4 +171,9 @@ def fit_stance(knowledge: Sequence[tuple[str, str]], replies: Sequence[tuple[lis
     for clauses, labels in undecided:
         probabilities = [first.probabilities(key_of[c], vector_of[c]) for c in clauses]
         picked += [(clauses[int(np.argmax([p.get(label, 0.0) for p in probabilities]))], label) for label in labels]
-    return fit(rows + picked)
+    head = fit(rows + picked)
+    if reply_keys:  # the knowledge's wordings are short replies too (the manuals' headings among them)
+        head.reply = ReplyHead.fit([key_of[t] for t, _ in knowledge] + list(reply_keys),
+                                   [[label] if label != NONE else [] for _, label in knowledge]
+                                   + [labels for _, labels in replies])  # fmt: skip
+    return head

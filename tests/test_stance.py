@@ -12,7 +12,7 @@ import pytest
 from assistant.checker import Checker
 from assistant.embeddings import Embedder, FakeEmbedder
 from assistant.knowledge import KnowledgeBase
-from assistant.stance import NONE, StanceHead, fit_stance, training_rows
+from assistant.stance import NONE, ReplyHead, StanceHead, fit_stance, neutral, training_rows
 from assistant.text import key
 
 TRAINING = [
@@ -44,6 +44,41 @@ def test_the_head_reads_stance_from_words_it_has_seen(head: StanceHead, text: st
     probabilities = head.probabilities(key(text), FakeEmbedder().embed([text])[0])
     assert max(probabilities, key=probabilities.__getitem__) == label
     assert sum(probabilities.values()) == pytest.approx(1.0)
+
+
+def test_the_head_reads_your_and_yours_alike() -> None:
+    # clean replies say 您 far more often: the n-gram view must not learn 您 as politeness
+    assert neutral("刚才不是跟您说过了吗") == neutral("刚才不是跟你说过了吗")
+    polite = TRAINING + [("您慢走", NONE), ("您请坐", NONE), ("您好", NONE)]
+    texts = [t for t, _ in polite] + ["您问别人去"]
+    fitted = fit_stance(polite, [], {t: key(t) for t in texts}, fake_vectors(texts), 16.0, 0.0)
+    assert fitted.probabilities(key("您问别人去"), fake_vectors(["您问别人去"])["您问别人去"])["pass_the_buck"] > 0.5
+
+
+REPLIES = [
+    ("您好,材料收到了,您别老在这儿问了,烦", ["impatient"]), ("您别问了,问得我头疼", ["impatient"]),
+    ("一遍遍问,烦死了", ["impatient"]), ("怎么又问,说了别问了", ["impatient"]),
+    ("您好,材料收到了,请稍等", []), ("您问的这个我帮您查", []), ("请问还有什么要问的吗", []), ("您慢走", []),
+]  # fmt: skip
+
+
+def test_the_reply_head_learns_rules_of_whole_replies_and_survives_a_save(tmp_path: Path) -> None:
+    reply = ReplyHead.fit([key(t) for t, _ in REPLIES], [labels for _, labels in REPLIES])
+    assert reply is not None and reply.labels == ["impatient"]
+    rude, polite = reply.probabilities(key("别问了,烦")), reply.probabilities(key("请稍等,我帮您查"))
+    assert rude["impatient"] > 0.5 > polite["impatient"]
+    texts = [t for t, _ in TRAINING]
+    head = fit_stance(TRAINING, [], {t: key(t) for t in texts}, fake_vectors(texts), 16.0, 1.0)
+    head.reply = reply
+    head.save(tmp_path / "stance.npz")
+    loaded = StanceHead.load(tmp_path / "stance.npz")
+    assert loaded is not None and loaded.reply is not None
+    assert loaded.reply.probabilities(key("别问了,烦")) == pytest.approx(rude)
+
+
+def test_no_reply_head_without_a_rule_to_tell_apart() -> None:
+    assert ReplyHead.fit([key("您好"), key("请坐")], [[], []]) is None
+    assert ReplyHead.fit([key("不知道")], [["dont_know"]]) is None  # no counter-example
 
 
 def test_training_rows_follow_the_shape_of_each_reply() -> None:
@@ -156,10 +191,42 @@ def test_the_manuals_own_procedures_and_headings_pass_the_checker(checker: Check
         pytest.param("不客气。", [], id="a short polite negation"),
         pytest.param("没关系。", [], id="short reassurance"),
         pytest.param("别着急。", [], id="short comfort"),
+        pytest.param("老年卡代办是吧?不受理,拿回去吧。", ["curt"], id="a short refusal inside a longer sentence"),
+        pytest.param("没问题,这个业务全程免费。", [], id="a short negation that agrees"),
     ],
 )
 def test_short_sentences_that_negate_are_read_by_the_head(checker: Checker, reply: str, rules: list[str]) -> None:
     assert [v.rule for v in checker.check(reply).violations] == rules
+
+
+@pytest.mark.slow
+def test_the_reply_head_catches_a_rude_clause_the_stance_head_alone_doubts(checker: Checker) -> None:
+    # "问得我手都乱了" on its own reads 0.33 impatient; the whole reply says it plainly
+    reply = "您的材料齐全,我马上录入;您别在边上一直问了,问得我手都乱了。"
+    assert checker.stance is not None and checker.stance.reply is not None
+    rules = {v.rule: v for v in checker.check(reply).violations}
+    assert set(rules) == {"impatient"}
+    off = dataclasses.replace(checker.thresholds, reply=1.01)
+    shipped, checker.thresholds = checker.thresholds, off
+    try:
+        without = checker.check("谢谢您的材料。您别天天打电话来催了,烦人,排着吧。")
+    finally:
+        checker.thresholds = shipped
+    with_head = checker.check("谢谢您的材料。您别天天打电话来催了,烦人,排着吧。")
+    assert {v.rule for v in without.violations} <= {v.rule for v in with_head.violations}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "reply",
+    [
+        pytest.param("您要投诉的话,电话是12345,我写给您。", id="a polite pointer to the complaint line"),
+        pytest.param("投诉与意见处理(怎么投诉)", id="a manual's heading about complaints"),
+        pytest.param("您慢慢填,有不明白的地方随时问我。", id="an offer to answer questions"),
+    ],
+)
+def test_the_reply_head_does_not_flag_polite_replies_about_touchy_topics(checker: Checker, reply: str) -> None:
+    assert checker.check(reply).violations == []
 
 
 @pytest.mark.slow
