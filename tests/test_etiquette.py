@@ -59,6 +59,11 @@ from assistant.etiquette import MET_BY_CUES, Context
         pytest.param("您应该先到3号窗口取号。", None, "no_arguing", True, 1.0, id="an instruction is not blame"),
         pytest.param("正在制证,预计下周三可以来领。", "怎么还没批下来?", "time_given", True, 1.0, id="an expected day"),
         pytest.param("正在重启,很快就好。", "我的执照怎么还打不出来?", "time_given", True, 0.0, id="soon is not a time"),
+        pytest.param("最新政策以窗口解释为准。", "你们网站上的政策文件早过期了。", "thanks_feedback", True, 0.0, id="an outdated website pointed out"),
+        pytest.param("今天先不给二位登记了,回去再商量商量。", None, "refusal_reason", True, 0.0, id="不给…登记 is a refusal"),
+        pytest.param("刻章是另外一项业务,您咨询一下相关部门。", None, "redirect_named", True, 0.0, id="相关部门 names nothing"),
+        pytest.param("应该是您自己合同没看仔细。", None, "no_arguing", True, 0.0, id="the citizen did not read carefully"),
+        pytest.param("您慢走,有需要欢迎再来。", "(群众领到证书,起身准备离开)", "farewell", True, 1.0, id="a stage direction says the citizen leaves"),
     ],
 )
 def test_criteria_apply_and_are_met(lexical_checker: Checker, reply: str, context: str | None,
