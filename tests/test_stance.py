@@ -201,19 +201,25 @@ def test_short_sentences_that_negate_are_read_by_the_head(checker: Checker, repl
 
 @pytest.mark.slow
 def test_the_reply_head_catches_a_rude_clause_the_stance_head_alone_doubts(checker: Checker) -> None:
-    # "问得我手都乱了" on its own reads 0.33 impatient; the whole reply says it plainly
-    reply = "您的材料齐全,我马上录入;您别在边上一直问了,问得我手都乱了。"
+    # "问得我手都乱了" alone reads as barely impatient; the whole reply says it plainly
+    reply = "您的材料齐全,我马上录入;就是您老在边上问,问得我手都乱了。"
     assert checker.stance is not None and checker.stance.reply is not None
-    rules = {v.rule: v for v in checker.check(reply).violations}
-    assert set(rules) == {"impatient"}
-    off = dataclasses.replace(checker.thresholds, reply=1.01)
-    shipped, checker.thresholds = checker.thresholds, off
+    shipped = checker.thresholds
+    checker.thresholds = dataclasses.replace(shipped, reply=1.01)
     try:
-        without = checker.check("谢谢您的材料。您别天天打电话来催了,烦人,排着吧。")
+        assert checker.check(reply).violations == []
     finally:
         checker.thresholds = shipped
-    with_head = checker.check("谢谢您的材料。您别天天打电话来催了,烦人,排着吧。")
-    assert {v.rule for v in without.violations} <= {v.rule for v in with_head.violations}
+    violation, = checker.check(reply).violations
+    assert violation.rule == "impatient" and violation.evidence.detail.startswith("reply head p=")
+    assert "手都乱了" in violation.matched
+
+
+@pytest.mark.slow
+def test_the_reply_head_adds_nothing_beside_other_findings(checker: Checker) -> None:
+    # beside other hits it mostly added a wrong second rule: it speaks only for clean-looking replies
+    result = checker.check("您好,这事不归我们管,你问别人去吧,问得我手都乱了。")
+    assert not any(v.evidence.detail.startswith("reply head") for v in result.violations)
 
 
 @pytest.mark.slow
