@@ -33,7 +33,9 @@ from assistant.retrieval import (
     rrf,
 )
 
-ANSWER_KINDS = frozenset({"procedure", "principle", "stage", "rule", "hall", "document"})
+# civil phrases by situation answer "what will the staff say when…": quoted, never said as ours
+ANSWER_KINDS = frozenset({"procedure", "principle", "stage", "rule", "situation", "hall", "document"})
+PLACEHOLDER = re.compile(r"[XＸx×]{2,}")  # the manuals' blanks ("请到XX窗口缴费")
 MAX_QUESTION_CHARS = 500
 CANDIDATES = 20  # hybrid hits the passage head may reorder
 RERANK_FOLDS = 5  # the reranker learns from passage heads that did not see the question
@@ -341,10 +343,18 @@ class Answerer:
 
     @staticmethod
     def _lead(passage: Passage) -> str:
-        return passage.text.split("\n")[0].strip().rstrip("。") if passage.kind != "hall" else ""
+        if passage.kind == "hall":
+            return ""
+        lead = passage.text.split("\n")[0].strip().rstrip("。")
+        # a situation's lines are the staff's words: quoted after its "when", so the widget never
+        # seems to say "系统出了点问题" itself
+        return f"{lead},工作人员会这样对您说" if passage.kind == "situation" else lead
 
     @staticmethod
     def _candidates(passage: Passage) -> list[str]:
+        if passage.kind == "situation":
+            phrases = passage.text.split("\n")[1:]
+            return [f"“{PLACEHOLDER.sub('……', s.strip().rstrip('。'))}”" for s in phrases if s.strip()]
         lines = passage.points or [s for s in re.split(r"[\n。]", passage.text) if s.strip()]
         return [s.strip().rstrip("。") for s in lines]
 

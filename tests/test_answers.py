@@ -40,6 +40,16 @@ def test_an_answer_is_courteous_and_lists_its_sources(answerer: Answerer) -> Non
     assert "依据" in answer.answer
 
 
+def test_a_situation_answer_quotes_what_the_staff_say(answerer: Answerer, checker: Checker) -> None:
+    """The civil phrases are the staff's words: an answer built on them says so and quotes them,
+    with the manuals' blanks (XX) left as blanks, and stays clean."""
+    payment = next(p for p in answerer.retriever.passages if p.id == "situation:payment")
+    text = answerer.compose("交钱的时候窗口会怎么说?", [Hit(passage=payment, score=1.0, lexical=1.0, dense=1.0)])
+    assert text is not None
+    assert "工作人员会这样对您说" in text and "“请到……窗口缴费”" in text
+    assert "XX" not in text and checker.check(text).violations == []
+
+
 @pytest.mark.parametrize("question", ["明天天气怎么样?", "帮我写一份离婚协议", "局长的手机号是多少"])
 def test_out_of_scope_questions_are_declined_with_the_hotline(answerer: Answerer, question: str) -> None:
     answer = answerer.ask(question)
