@@ -74,6 +74,10 @@ from assistant.etiquette import MET_BY_CUES, Context
         pytest.param("这本来出院时就该一起拿的。", None, "no_arguing", True, 0.0, id="what the citizen should have brought"),
         pytest.param("大爷,您这个意见很在理,我今天就报上去。", "你们这牌子上的字这么小,老年人怎么看得清?", "thanks_feedback", True, 1.0, id="agreeing with a complaint about small print"),
         pytest.param("复印三份是各科室存档要求。", "同一个身份证复印三份,浪费不浪费?", "thanks_feedback", True, 0.0, id="a complaint about waste explained away"),
+        pytest.param("高龄津贴不归我们这儿,由街道的社会救助窗口受理。", None, "redirect_named", True, 1.0, id="a window named by its business"),
+        pytest.param("住院报销不是我们这个窗口负责的,您到别的窗口问一问。", None, "redirect_named", True, 0.0, id="our own window is not a place named"),
+        pytest.param("谢谢您告诉我们,您这次我先在窗口帮您拍。", None, "redirect_named", False, 0.0, id="serving at this window sends nobody away"),
+        pytest.param("约不上是因为您选的都是热门日子。", None, "no_arguing", True, 0.0, id="the failure put down to the citizen's choice"),
     ],
 )
 def test_criteria_apply_and_are_met(lexical_checker: Checker, reply: str, context: str | None,
