@@ -91,7 +91,7 @@ def knowledge_passages(kb: KnowledgeBase) -> list[Passage]:
                            source=kb.cite(r.sources[0]), kind="rule", questions=r.questions))  # fmt: skip
     for s in kb.situations:
         out.append(Passage(id=f"situation:{s.id}", title=s.title, text=f"{s.when}\n" + "\n".join(s.phrases),
-                           source=kb.cite(s.sources[0]), kind="situation"))  # fmt: skip
+                           source=kb.cite(s.sources[0]), kind="situation", questions=s.questions))  # fmt: skip
     hall = kb.hall
     hall_text = (f"{hall.name}办公时间: {hall.office_hours.text}。咨询服务台: {hall.consultation_desk};"
                  f"服务热线: {hall.hotline}。")  # fmt: skip
@@ -345,16 +345,13 @@ class Answerer:
     def _lead(passage: Passage) -> str:
         if passage.kind == "hall":
             return ""
-        lead = passage.text.split("\n")[0].strip().rstrip("。")
-        # a situation's lines are the staff's words: quoted after its "when", so the widget never
-        # seems to say "系统出了点问题" itself
-        return f"{lead},工作人员会这样对您说" if passage.kind == "situation" else lead
+        return passage.text.split("\n")[0].strip().rstrip("。")
 
     @staticmethod
     def _candidates(passage: Passage) -> list[str]:
         if passage.kind == "situation":
-            phrases = passage.text.split("\n")[1:]
-            return [f"“{PLACEHOLDER.sub('……', s.strip().rstrip('。'))}”" for s in phrases if s.strip()]
+            phrases = [PLACEHOLDER.sub("……", s.strip().rstrip("。")) for s in passage.text.split("\n")[1:]]
+            return [f"“{s}{'' if s[-1] in '?!？！' else '。'}”" for s in phrases if s]
         lines = passage.points or [s for s in re.split(r"[\n。]", passage.text) if s.strip()]
         return [s.strip().rstrip("。") for s in lines]
 
@@ -363,6 +360,13 @@ class Answerer:
 
     @staticmethod
     def _build(top: Passage, sentences: list[str], cited: str) -> str:
+        if top.kind == "situation":
+            # a situation's lines are the staff's words: quoted and introduced as theirs, so the
+            # widget never seems to say "系统出了点问题" itself, even when its "when" is dropped
+            quoted = [s for s in sentences if s.startswith("“")]
+            plain = "".join(f"{s}。" for s in sentences if not s.startswith("“"))
+            said = "工作人员会这样对您说:" + "".join(quoted) if quoted else ""
+            return f"您好!关于“{top.title}”:{plain}{said}(依据: {cited})还有什么可以帮您的吗?"
         return f"您好!关于“{top.title}”:" + "。".join(sentences) + f"。(依据: {cited})还有什么可以帮您的吗?"
 
     def _points(self, question: str, passage: Passage, limit: int = 3) -> list[str]:

@@ -101,6 +101,7 @@ class Situation(Model):
     title: str
     when: str
     phrases: list[str] = Field(min_length=1)
+    questions: list[str] = Field(default_factory=list)  # citizens' wording: indexed, never shown
     sources: list[Citation] = Field(min_length=1)
 
 

@@ -46,8 +46,14 @@ def test_a_situation_answer_quotes_what_the_staff_say(answerer: Answerer, checke
     payment = next(p for p in answerer.retriever.passages if p.id == "situation:payment")
     text = answerer.compose("交钱的时候窗口会怎么说?", [Hit(passage=payment, score=1.0, lexical=1.0, dense=1.0)])
     assert text is not None
-    assert "工作人员会这样对您说" in text and "“请到……窗口缴费”" in text
+    assert "工作人员会这样对您说:" in text and "“请到……窗口缴费。”" in text
     assert "XX" not in text and checker.check(text).violations == []
+
+
+def test_a_question_about_a_failing_system_gets_the_staffs_words(answerer: Answerer) -> None:
+    answer = answerer.ask("窗口电脑坏了办不了,我是不是得改天再来")
+    assert answer.answered and answer.sources[0].title == "网络或系统故障"
+    assert "工作人员会这样对您说:“" in answer.answer
 
 
 @pytest.mark.parametrize("question", ["明天天气怎么样?", "帮我写一份离婚协议", "局长的手机号是多少"])
