@@ -78,6 +78,13 @@ from assistant.etiquette import MET_BY_CUES, Context
         pytest.param("住院报销不是我们这个窗口负责的,您到别的窗口问一问。", None, "redirect_named", True, 0.0, id="our own window is not a place named"),
         pytest.param("谢谢您告诉我们,您这次我先在窗口帮您拍。", None, "redirect_named", False, 0.0, id="serving at this window sends nobody away"),
         pytest.param("约不上是因为您选的都是热门日子。", None, "no_arguing", True, 0.0, id="the failure put down to the citizen's choice"),
+        pytest.param("回来了刘女士,复印件给我吧。", "(上午去复印的刘女士下午回到同一个窗口)我复印好了。", "greeting", True, 0.0, id="a citizen back after a break is greeted again"),
+        pytest.param("这个事在我们窗口办,您把材料给我。", "楼上说归你们,你们又让我去楼上,我来回跑三趟了!", "apology", True, 0.0, id="sent back and forth"),
+        pytest.param("对不起,优待证要年满60周岁才能办,您还差两年。", "能给我办一个吗?", "one_time_notice", False, 0.0, id="还差两年 is no missing item"),
+        pytest.param("请您到出入境的办事地点去。", None, "redirect_named", True, 0.0, id="an office's place names nothing"),
+        pytest.param("您应该早点在六月底前报的。", None, "no_arguing", True, 0.0, id="you should have done it earlier"),
+        pytest.param("上次电话里是说了要带户口本的,可能您记岔了。", None, "no_arguing", True, 0.0, id="the citizen misremembered"),
+        pytest.param("等候区的椅子是按场地面积配的。", "你们大厅等候区椅子太少了。", "thanks_feedback", True, 0.0, id="too few chairs is feedback"),
     ],
 )
 def test_criteria_apply_and_are_met(lexical_checker: Checker, reply: str, context: str | None,
