@@ -343,9 +343,7 @@ class Answerer:
 
     @staticmethod
     def _lead(passage: Passage) -> str:
-        if passage.kind == "hall":
-            return ""
-        return passage.text.split("\n")[0].strip().rstrip("。")
+        return passage.text.split("\n")[0].strip().rstrip("。") if passage.kind != "hall" else ""
 
     @staticmethod
     def _candidates(passage: Passage) -> list[str]:
