@@ -124,7 +124,7 @@ class Checker:
         self.etiquette = EtiquetteScorer(kb)
         self.rules: dict[str, BannedRule] = {r.id: r for r in kb.rules}
         self._sources = {r.id: kb.cite(r.sources[0]) for r in kb.rules}  # cited once, not per violation
-        # a rule's exemptions (each over the text before, after or around a hit, all inside its
+        # a rule's exemptions (each over the text before, after or around a hit, or the sentences after it;
         # sentence) behind one literal gate over the sentence
         self._exemptions = {
             r.id: ([e.where for e in r.exemptions], LiteralGate([e.pattern for e in r.exemptions])) for r in kb.rules
@@ -360,11 +360,12 @@ class Checker:
         before, after = a.disp.text[s_start:d_start], a.disp.text[d_end:s_end]
         if _quoted(before, after):
             return True  # quoted: the reply talks *about* the phrase (reports, rules, apologies)
-        texts = {"before": before, "after": after, "sentence": a.disp.text[s_start:s_end]}
+        texts = {"before": before, "after": after, "sentence": a.disp.text[s_start:s_end], "later": a.disp.text[s_end:]}
         wheres, gate = self._exemptions[hit.rule]
         inside = (d_start - s_start, d_end - s_start)
+        # the gate reads the sentence and what follows it: a superset of every searched text
         return any(_redeems(gate.regexes[i], texts[wheres[i]], inside if wheres[i] == "sentence" else None)
-                   for i in gate.candidates(texts["sentence"]))  # fmt: skip
+                   for i in gate.candidates(a.disp.text[s_start:]))  # fmt: skip
 
     def _select(self, a: _Analysis) -> list[Hit]:
         """Drop exempt hits, then keep the strongest of overlapping hits of one rule."""

@@ -57,8 +57,9 @@ class Exemption(Model):
     """A context in which a matched phrase is not a violation (e.g. 您不知道也没关系)."""
 
     pattern: str
-    where: Literal["before", "after", "sentence"] = Field(
-        description="text searched: the clause before the match, after it, or the whole sentence"
+    where: Literal["before", "after", "sentence", "later"] = Field(
+        description="text searched: the sentence before the match, after it, the whole sentence, "
+        "or the sentences that follow it (a remedy offered next: 我查好后给您回过去)"
     )
     why: str
 
