@@ -33,32 +33,35 @@ WAITED_C = re.compile(r"等了|排了|排到|等到|排队|还没叫|没叫到|�
 CLOSING_C = re.compile(r"谢谢|再见|走了|先走|我知道了|明白了|好的|行吧|那就这样|就这样吧|没有了|没别的"
                        r"|(我|俺)[^,。!?]{0,6}(回去|回了|回家|回单位|回公司|走啦)|这就回|改天再来|下次再来"
                        r"|(明天|后天|改天|下次|回头|过两天)[^,。!?]{0,10}再(来|带|拿|送|交|过来)|离开|起身|准备走"
-                       r"|(麻烦|辛苦)(你们|您|你)了|[到出]门口|[Tt]hank|[Bb]ye|(预审|通话|视频|会话|核查|面谈)结束|回头[^,。!?]{0,3}(把|再)|我撤了|送送|先回去了")
+                       r"|(麻烦|辛苦)(你们|您|你)了|[到出]门口|[Tt]hank|[Bb]ye|(预审|通话|视频|会话|核查|面谈)结束|回头[^,。!?]{0,3}(把|再)|我撤了|送送|先回去了|(拿|领|取)到了|办(完|好)了(?![吗没么])")
 MATERIALS_C = re.compile(r"材料|证件|带齐|缺|还要|需要(什么|啥)|要(什么|啥)|要带|带(什么|啥)|够了吗|齐了吗|准备|复印件")
 MISSING_R = re.compile(r"缺|补(齐|交|正|充|上|全)|还需要|还要|还差(?![\d一二两三四五六七八九十几半]+(年|岁|天|个月|周|分钟|小时))|少了|不齐|不全|没带")
 # vague places ("税务那边", "交税的地方") send the citizen off too: the criterion applies, unmet
-REDIRECT_R = re.compile(r"(去|(?<![记映报转])到|找|前往|(?<![我先就])在)[^,。!?]{0,14}(窗口|部门|科|局|(?<![错好用坏难之益一二两三四五六七八九十几\d])处|所|中心|大厅|服务台|楼|柜台)|不归|不属于|不在我们|别的窗口|其他窗口|在那边|那边有"
+REDIRECT_R = re.compile(r"(去|(?<![记映报转])到|找|前往|(?<![我先就])在)[^,。!?]{0,14}(窗口|部门|科|局|(?<![错好用坏难之益一二两三四五六七八九十几\d])处(?!理)|所|中心|大厅|服务台|楼|柜台)|不归|不属于|不在我们|别的窗口|其他窗口|在那边|那边有"
                         r"|(去|到|在|找)(?![这此][一二两三四五六七八九十几]?处)[^,。!?]{0,8}(那边|的地方|地点)|(去|到|找)(其他|别的|别)(地方|处)|(咨询|问问?|联系)[^,。!?]{0,6}(相关|有关|其他|别的)(部门|单位|窗口)"
                         r"|(另外|其他|别)的?(部门|单位)(负责|管)|(对应|相应|相关)的?窗口|这(事|个事|项业务|个)儿?属于")
 REFUSAL_R = re.compile(r"(?<!能)不能|不可以|无法|不予|不方便(告诉|透露|查|给)|不给[^,。!?]{0,4}(办|登记|受理|开|批|补|换)|(?<!少)(?<!免)[办拿查开做批给领取改用换迁转补退替]不了|[办拿领取提]不(到|成|出来)|登记不了|(办理|受理|处理|提取|申请)不了|不行|不符合|不允许|不受理|没办法|没法")
-ENUMERATION_R = re.compile(r"[、;]|和|以及|还有|第[一二三]|[1-9][.)]|一是|[两三四五六]样|一次性|全部|所有|告知书|告知单|清单|以下|这几")
+ENUMERATION_R = re.compile(r"[、;]|和|以及|还有|另外|[两三四五六](处|项|个地方)|第[一二三]|[1-9][.)]|一是|[两三四五六]样|一次性|全部|所有|告知书|告知单|清单|以下|这几")
 COMPLETE_R = re.compile(r"都齐了|齐全|都带了|(材料|手续)(已经)?够了|不缺")
 # one item now and "the rest later": the opposite of 一次性告知, whatever else is listed
 DEFERRED_R = re.compile(r"先[^,。!?]{0,12}再(说|看)|(别的|其他的?|其余的?)[^,。!?]{0,6}(等|再|回头)|有缺的再|到时候再(说|看|告诉)"
                         r"|(来了|拿来了?|带来了?|发过来|看了|到时候|后面|之后|以后)[^,。!?]{0,8}再[^,。!?]{0,3}(看|说|告诉|补|上传|交|提交)"
                         r"|一(样|项|点|步)一(样|项|点|步)(来|补|告诉|说)"
-                        r"|(还|再)缺(什么|啥|哪样)[^。!?]{0,12}(再|会)")
-ASKS_WHEN_C = re.compile(r"几时|[办做弄]了没|好了(没|吗)|做好了吗|到了没|多久|几天|多长时间|什么时候|啥时候|哪天|几号|几点能|到哪(一)?步|怎么还没|怎么还[^,。!?]{0,4}不|还没好|还没到|等多久|要等")
+                        r"|(还|再)缺(什么|啥|哪样)[^。!?]{0,12}(再|会)|还有问题[^。!?]{0,6}再(通知|告诉)")
+ASKS_WHEN_C = re.compile(r"几时|几点|[办做弄]了没|好了(没|吗)|做好了吗|到了没|多久|几天|多长时间|什么时候|啥时候|哪天|几号|几点能|到哪(一)?步|怎么还没|怎么还[^,。!?]{0,4}不|还没好|还没到|等多久|要等")
 FEEDBACK_C = re.compile(r"意见|建议|过期|老是?[^,。!?]{0,3}不(好|行|灵)|(应该|最好|能不能|可不可以)(多|少|再|增加|延长)|都不开|批评|反映|投诉|提醒|态度(很|太)?差|太(小|难|慢|乱|差|折腾|冷|热|吵|挤|暗)|老(是)?(卡|坏|出错|断)|卡纸|不好用|(?<!腿脚)(?<!行动)(?<!身体)不方便|不一样|没(有)?水|看不清|推不进|难找|折腾"
                       r"|不耐烦|太少|非得|(字|牌子|屏幕)[^,。!?]{0,4}(这么|那么|太)小|(太|也太)(多|少|远|麻烦)了吧|浪费|没有?(英文|外文)"
                       r"|字(又|也)?小|(老人|我们)[^,。!?]{0,6}(怎么|咋)用|(声音|音量)[^,。!?]{0,4}(太|好)?(轻|小)|标识不清|不清楚嘛|这不是白"
-                      r"|(能不能|可不可以)[^,。!?]{0,6}(那天|周末|晚上|多|加|改成|换成|调)|瞅不清|就开[一二三两几\d]+个|这不是让人")
+                      r"|(能不能|可不可以)[^,。!?]{0,6}(那天|周末|晚上|多|加|改成|换成|调)|瞅不清|就开[一二三两几\d]+个|这不是让人|(能不能|可不可以)有")
 # 你们 can be neutral ("你们单位"), but 你们俩 / 你们几个 addresses the citizens themselves (二位 is polite)
 YOU_R = re.compile(r"你(?!们)|你们(?=俩|两|几个)")
 # an order to the citizen with no 请/麻烦/您 softening it ("拿出来给我", "过来", "等着")
 BARE_ORDER_R = re.compile(r"(拿|交|递|给)(出来|过来|上来)?给我|(拿|递)(出来|过来)|填(一下|好)|签(个|一下)字|^过来|等着|让一让|让开"
-                          r"|^签(这|那)|按(个|一下)?手印|坐(正|好|直)|看镜头|(往|朝)[^,。!?]{0,4}(拨|挪|靠)")
+                          r"|^签(这|那)|按(个|一下)?手印|坐(正|好|直)|看镜头|(往|朝)[^,。!?]{0,4}(拨|挪|靠)|(^|[,。])拿[^,。!?]{0,20}来|盖上(公章|章)")
 SOFTENED_R = re.compile(r"请|麻烦|您|劳驾")
+# what happens next with a complaint or suggestion: thanks alone is half of 虚心听取并说明会如何处理
+FOLLOW_UP_R = re.compile(r"(会|将|马上|立即|立刻|这就|今天|本周|这周|[一二两三\d]+个?工作日)[^。!?]{0,16}(回复|答复|告诉您|回电|通知|核实|复查|调|改|换|放|补|更新|报给|转给|派单)"
+                         r"|(马上|立即|这就|今天)[^。!?]{0,4}(反映|报|转)给|给您回(电话|复|话)|有(答复|结果)[^。!?]{0,8}(告诉|通知|回复)|(记|登记|报|反映|转)[^。!?]{0,4}(上去|给[^,。!?]{1,8}(办|室|组|科|部|中心|领导|主任))")
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,8 @@ class CriterionResult(BaseModel):
 # Every reply and citizen utterance is searched for all of these: behind a literal gate
 # (prefilter.py) only those whose words occur in the text are run.
 REPLY_R = {"MISSING": MISSING_R, "REDIRECT": REDIRECT_R, "REFUSAL": REFUSAL_R, "ENUMERATION": ENUMERATION_R,
-           "COMPLETE": COMPLETE_R, "DEFERRED": DEFERRED_R, "BARE_ORDER": BARE_ORDER_R, "SOFTENED": SOFTENED_R}  # fmt: skip
+           "COMPLETE": COMPLETE_R, "DEFERRED": DEFERRED_R, "BARE_ORDER": BARE_ORDER_R, "SOFTENED": SOFTENED_R,
+           "FOLLOW_UP": FOLLOW_UP_R}  # fmt: skip
 CITIZEN_C = {"OPENING": OPENING_C, "WAITED": WAITED_C, "CLOSING": CLOSING_C, "MATERIALS": MATERIALS_C,
              "ASKS_WHEN": ASKS_WHEN_C, "FEEDBACK": FEEDBACK_C}  # fmt: skip
 # The criteria whose "met" ``assess`` reads from their cues; only these cues are searched
@@ -155,8 +159,8 @@ class EtiquetteScorer:
         out["refusal_reason"] = (refusing, float("refusal_reason" in found),
                                  "reply refuses or says it cannot be done")  # fmt: skip
         out["time_given"] = ("ASKS_WHEN" in heard, float("time_given" in found), "citizen asks when or how long")
-        out["thanks_feedback"] = ("FEEDBACK" in heard, float("thanks_feedback" in found),
-                                  "citizen criticises or suggests")  # fmt: skip
+        thanked = ("thanks_feedback" in found) * (1.0 if "FOLLOW_UP" in found else 0.5)
+        out["thanks_feedback"] = ("FEEDBACK" in heard, thanked, "citizen criticises or suggests: thanks, and what happens next")
         arguing = "no_arguing" in found  # its cues are the failures
         out["no_arguing"] = (True, 0.0 if arguing else 1.0, "argues or blames" if arguing else "")
         out["no_banned"] = (True, 0.0 if banned_rules else 1.0,

@@ -118,6 +118,11 @@ from assistant.etiquette import MET_BY_CUES, Context
         pytest.param("短信里写了一到三个工作日到账的,您可能没仔细看。", None, "no_arguing", True, 0.0, id="you did not read carefully"),
         pytest.param("系您提交之后冇点确认,个APP提示得好清楚㗎。", None, "no_arguing", True, 0.0, id="the app was clear enough"),
         pytest.param("应该是您自己点错日期了,我帮您看看。", None, "no_arguing", True, 0.0, id="you clicked the wrong date"),
+        pytest.param("谢谢您告诉我们,这个事情我们已经知道了。", "刚才那个窗口的小伙子态度很差,我要反映一下。", "thanks_feedback", True, 0.5, id="thanks with nothing to follow is half"),
+        pytest.param("谢谢您告诉我们,督查室会在三个工作日内核实并打电话告诉您。", "刚才那个窗口的小伙子态度很差,我要反映一下。", "thanks_feedback", True, 1.0, id="thanks and what happens next"),
+        pytest.param("拿三个员工的身份证复印件和劳动合同来,增员表盖上公司公章。", None, "honorific", True, 0.5, id="bare orders to bring papers"),
+        pytest.param("我们下午正常办公,您早点过来取号。", "你们下午几点下班?", "greeting", False, 0.0, id="您早点 is no greeting"),
+        pytest.param("您的工单已转给区城管执法局,5个工作日内处理。", None, "redirect_named", False, 0.0, id="处理 is no place"),
     ],
 )
 def test_criteria_apply_and_are_met(lexical_checker: Checker, reply: str, context: str | None,
