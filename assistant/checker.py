@@ -124,8 +124,8 @@ class Checker:
         self.etiquette = EtiquetteScorer(kb)
         self.rules: dict[str, BannedRule] = {r.id: r for r in kb.rules}
         self._sources = {r.id: kb.cite(r.sources[0]) for r in kb.rules}  # cited once, not per violation
-        # a rule's exemptions (each over the text before, after or around a hit, or the sentences after it;
-        # sentence) behind one literal gate over the sentence
+        # a rule's exemptions (each over the text before, after or around a hit in its sentence, or
+        # the sentences after it) behind one literal gate
         self._exemptions = {
             r.id: ([e.where for e in r.exemptions], LiteralGate([e.pattern for e in r.exemptions])) for r in kb.rules
         }

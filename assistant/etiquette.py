@@ -159,7 +159,7 @@ class EtiquetteScorer:
         out["refusal_reason"] = (refusing, float("refusal_reason" in found),
                                  "reply refuses or says it cannot be done")  # fmt: skip
         out["time_given"] = ("ASKS_WHEN" in heard, float("time_given" in found), "citizen asks when or how long")
-        thanked = ("thanks_feedback" in found) * (1.0 if "FOLLOW_UP" in found else 0.5)
+        thanked = 0.0 if "thanks_feedback" not in found else 1.0 if "FOLLOW_UP" in found else 0.5
         out["thanks_feedback"] = ("FEEDBACK" in heard, thanked, "citizen criticises or suggests: thanks, and what happens next")
         arguing = "no_arguing" in found  # its cues are the failures
         out["no_arguing"] = (True, 0.0 if arguing else 1.0, "argues or blames" if arguing else "")
