@@ -196,7 +196,8 @@ def test_the_manuals_own_procedures_and_headings_pass_the_checker(checker: Check
     ],
 )
 def test_short_sentences_that_negate_are_read_by_the_head(checker: Checker, reply: str, rules: list[str]) -> None:
-    assert [v.rule for v in checker.check(reply).violations] == rules
+    # which rules, not how many spans: "不受理,拿回去吧" may be read as one curt clause or two
+    assert sorted({v.rule for v in checker.check(reply).violations}) == rules
 
 
 @pytest.mark.slow
