@@ -125,10 +125,12 @@ class Checker:
         self.rules: dict[str, BannedRule] = {r.id: r for r in kb.rules}
         self._sources = {r.id: kb.cite(r.sources[0]) for r in kb.rules}  # cited once, not per violation
         # a rule's exemptions (each over the text before, after or around a hit in its sentence, or
-        # the sentences after it) behind one literal gate
+        # the sentences after it, each with what cancels it there) behind one literal gate
         self._exemptions = {
-            r.id: ([e.where for e in r.exemptions], LiteralGate([e.pattern for e in r.exemptions])) for r in kb.rules
-        }
+            r.id: ([(e.where, re.compile(e.unless) if e.unless else None) for e in r.exemptions],
+                   LiteralGate([e.pattern for e in r.exemptions]))
+            for r in kb.rules
+        }  # fmt: skip
         if embedder is not None and cache_size and not isinstance(embedder, CachedEmbedder):
             embedder = CachedEmbedder(embedder, cache_size)
         self.embedder = embedder
@@ -361,11 +363,17 @@ class Checker:
         if _quoted(before, after):
             return True  # quoted: the reply talks *about* the phrase (reports, rules, apologies)
         texts = {"before": before, "after": after, "sentence": a.disp.text[s_start:s_end], "later": a.disp.text[s_end:]}
-        wheres, gate = self._exemptions[hit.rule]
+        scopes, gate = self._exemptions[hit.rule]
         inside = (d_start - s_start, d_end - s_start)
         # the gate reads the sentence and what follows it: a superset of every searched text
-        return any(_redeems(gate.regexes[i], texts[wheres[i]], inside if wheres[i] == "sentence" else None)
-                   for i in gate.candidates(a.disp.text[s_start:]))  # fmt: skip
+        for i in gate.candidates(a.disp.text[s_start:]):
+            where, unless = scopes[i]
+            text = texts[where]
+            if _redeems(gate.regexes[i], text, inside if where == "sentence" else None) and not (
+                unless and unless.search(text)
+            ):
+                return True
+        return False
 
     def _select(self, a: _Analysis) -> list[Hit]:
         """Drop exempt hits, then keep the strongest of overlapping hits of one rule."""

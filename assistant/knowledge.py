@@ -53,6 +53,10 @@ def _check_regex(pattern: str) -> str:
     return pattern
 
 
+def _check_optional_regex(pattern: str | None) -> str | None:
+    return None if pattern is None else _check_regex(pattern)
+
+
 class Exemption(Model):
     """A context in which a matched phrase is not a violation (e.g. 您不知道也没关系)."""
 
@@ -61,9 +65,14 @@ class Exemption(Model):
         description="text searched: the sentence before the match, after it, the whole sentence, "
         "or the sentences that follow it (a remedy offered next: 我查好后给您回过去)"
     )
+    unless: str | None = Field(
+        default=None, description="a regex over the same text that cancels the exemption "
+        "(an apology with 马上下班了 in the sentence still turns the citizen away)"
+    )
     why: str
 
     _valid = field_validator("pattern")(_check_regex)
+    _valid_unless = field_validator("unless")(_check_optional_regex)
 
 
 class BannedRule(Model):

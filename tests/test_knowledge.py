@@ -51,6 +51,7 @@ def knowledge_copy(tmp_path: Path) -> Path:
         pytest.param("    severity: 2", "    severity: 9", r"(?s)banned\.yaml.*rules\[\d\] \(id=\w+\)\.severity: .*less than or equal to 3", id="out-of-range value"),
         pytest.param("manual: m000", "manual: m999", r"unknown manual 'm999'", id="unknown manual in a citation"),
         pytest.param("      - '拎不清|", "      - '拎拎不清|", r"(?s)banned\.yaml.*patterns: .*repeats '拎'", id="doubled character in a pattern"),
+        pytest.param("        unless: '(再来", "        unless: '((再来", r"(?s)banned\.yaml.*exemptions\[\d+\]\.unless: .*invalid regular expression", id="broken unless of an exemption"),
     ],
 )
 def test_a_broken_banned_file_names_file_entry_and_field(knowledge_copy: Path, old: str, new: str, message: str) -> None:
