@@ -362,7 +362,8 @@ class Checker:
         before, after = a.disp.text[s_start:d_start], a.disp.text[d_end:s_end]
         if _quoted(before, after):
             return True  # quoted: the reply talks *about* the phrase (reports, rules, apologies)
-        texts = {"before": before, "after": after, "sentence": a.disp.text[s_start:s_end], "later": a.disp.text[s_end:]}
+        texts = {"before": before, "after": after, "sentence": a.disp.text[s_start:s_end], "later": a.disp.text[s_end:],
+                 "match": a.disp.text[d_start:d_end]}  # fmt: skip
         scopes, gate = self._exemptions[hit.rule]
         inside = (d_start - s_start, d_end - s_start)
         # the gate reads the sentence and what follows it: a superset of every searched text

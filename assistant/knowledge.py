@@ -61,9 +61,10 @@ class Exemption(Model):
     """A context in which a matched phrase is not a violation (e.g. 您不知道也没关系)."""
 
     pattern: str
-    where: Literal["before", "after", "sentence", "later"] = Field(
+    where: Literal["before", "after", "sentence", "later", "match"] = Field(
         description="text searched: the sentence before the match, after it, the whole sentence, "
-        "or the sentences that follow it (a remedy offered next: 我查好后给您回过去)"
+        "the sentences that follow it (a remedy offered next: 我查好后给您回过去), or the matched "
+        "words themselves (a semantic hit on 还有别的事吗 is an offer of more help)"
     )
     unless: str | None = Field(
         default=None, description="a regex over the same text that cancels the exemption "
