@@ -195,6 +195,12 @@ from assistant.etiquette import MET_BY_CUES, Context
         pytest.param("系统里查不到,八成是您上午没点提交。", None, "no_arguing", True, 0.0, id="most likely your fault"),
         pytest.param("我们为难您干什么?每一页都涉及您的权益。", None, "no_arguing", True, 0.0, id="why would we make it hard for you"),
         pytest.param("大家都在排队,又不是只让您一个人等。", None, "no_arguing", True, 0.0, id="everyone is waiting"),
+        pytest.param("很抱歉,手机照片不能用,这是规定,我们也没有办法受理。", None, "refusal_reason", True, 0.0, id="这是规定 and 没有办法 name no rule"),
+        pytest.param("抱歉,法定代表人变更电话里办不了。", None, "refusal_reason", True, 0.0, id="法定代表人 is no legal reason"),
+        pytest.param("对不起,四级的申请不了护理补贴,政策就是这么定的。", None, "refusal_reason", True, 0.0, id="政策就是这么定的 names no rule"),
+        pytest.param("这份证明没问题。学历证明需要认证,您先去办学历认证,办好再来看。", "我补了无犯罪记录证明,还有问题吗?", "one_time_notice", True, 0.0, id="come back and we'll look again"),
+        pytest.param("我们电话里说的是302窗口,是您自己走到西区去了,这次别再走错了。", None, "no_arguing", True, 0.0, id="you walked to the wrong side yourself"),
+        pytest.param("审批环节比原定延后了,明天上午可以出结果。", "你们上周通知的领取时间是周三,我来了说还没批下来?", "apology", True, 0.0, id="told to come and it is not ready calls for an apology"),
     ],
 )
 def test_criteria_apply_and_are_met(lexical_checker: Checker, reply: str, context: str | None,
