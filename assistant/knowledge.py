@@ -141,6 +141,29 @@ class Criterion(Model):
         return [_check_regex(p) for p in value]
 
 
+# The signals etiquette.py reads: the moment from the citizen's words, what the reply did
+SIGNAL_IDS = ("OPENING", "WAITED", "CLOSING", "MATERIALS", "ASKS_WHEN", "FEEDBACK", "MISSING", "REDIRECT",
+              "REFUSAL", "ENUMERATION", "COMPLETE", "DEFERRED", "BARE_ORDER", "SOFTENED", "FOLLOW_UP", "FLOOR")  # fmt: skip
+
+
+class Signal(Model):
+    """A named regex (the alternation of ``patterns``) over the citizen's words or the reply."""
+
+    id: str
+    reads: Literal["citizen", "reply"]
+    why: str
+    patterns: list[str] = Field(min_length=1)
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        return [_check_regex(p) for p in value]
+
+    @property
+    def regex(self) -> str:
+        return "|".join(self.patterns)
+
+
 class OfficeHours(Model):
     text: str
     source: Citation
@@ -182,6 +205,7 @@ class ProceduresFile(Model):
 
 class CriteriaFile(Model):
     criteria: list[Criterion]
+    signals: list[Signal] = Field(default_factory=list)
 
 
 class HallFile(Model):
@@ -194,6 +218,7 @@ class KnowledgeBase(Model):
     situations: list[Situation]
     procedures: list[Procedure]
     criteria: list[Criterion]
+    signals: list[Signal] = Field(default_factory=list)
     hall: Hall
     out_of_scope: list[ScopeTopic] = Field(default_factory=list)
 
@@ -288,6 +313,7 @@ def load_knowledge(directory: Path | str) -> KnowledgeBase:
         situations=parsed["phrases.yaml"].situations,  # type: ignore[attr-defined]
         procedures=parsed["procedures.yaml"].procedures,  # type: ignore[attr-defined]
         criteria=parsed["criteria.yaml"].criteria,  # type: ignore[attr-defined]
+        signals=parsed["criteria.yaml"].signals,  # type: ignore[attr-defined]
         hall=parsed["hall.yaml"].hall,  # type: ignore[attr-defined]
         out_of_scope=parsed["scope.yaml"].out_of_scope,  # type: ignore[attr-defined]
     )
@@ -316,6 +342,12 @@ def _cross_check(root: Path, kb: KnowledgeBase) -> None:
                         f"{label}[{index}] (id={entry.id}).sources: unknown manual "
                         f"{citation.manual!r} (known: {', '.join(sorted(manual_ids))})"
                     )
+    signal_ids = [s.id for s in kb.signals]
+    for name in sorted({i for i in signal_ids if signal_ids.count(i) > 1}):
+        problems.append(f"criteria.yaml signals (id={name}): duplicate id")
+    absent = [name for name in SIGNAL_IDS if name not in signal_ids]
+    if absent:
+        problems.append(f"criteria.yaml signals: missing {', '.join(absent)} (the etiquette score reads them)")
     missing = set(RULE_IDS) - {r.id for r in kb.rules}
     if missing:
         problems.append(f"banned.yaml rules: missing required rule ids {sorted(missing)}")

@@ -69,6 +69,13 @@ def test_an_invalid_regex_is_reported(knowledge_copy: Path) -> None:
         load_knowledge(knowledge_copy)
 
 
+def test_a_missing_etiquette_signal_is_named(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "criteria.yaml"
+    path.write_text(path.read_text("utf-8").replace("  - id: FLOOR\n", "  - id: STOREY\n", 1), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"criteria\.yaml signals: missing FLOOR"):
+        load_knowledge(knowledge_copy)
+
+
 def test_a_missing_file_is_named(knowledge_copy: Path) -> None:
     (knowledge_copy / "hall.yaml").unlink()
     with pytest.raises(KnowledgeError, match=r"hall\.yaml: file not found"):

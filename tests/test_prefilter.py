@@ -7,7 +7,6 @@ from functools import lru_cache
 
 import pytest
 
-from assistant.etiquette import CITIZEN_C, REPLY_R
 from assistant.evaluation import BehaviourCase, CheckCase, PairCase, load_cases
 from assistant.knowledge import KnowledgeBase
 from assistant.prefilter import LiteralGate, required_literals
@@ -91,7 +90,7 @@ def test_gate_never_skips_a_banned_pattern_that_matches(kb: KnowledgeBase) -> No
 
 def test_gate_never_skips_an_etiquette_cue_that_matches(kb: KnowledgeBase) -> None:
     cues = [p for criterion in kb.criteria for p in criterion.cues]
-    regexes = [r.pattern for r in (*REPLY_R.values(), *CITIZEN_C.values())]
+    regexes = [signal.regex for signal in kb.signals]
     _assert_gate_never_skips_a_match(cues + regexes, _eval_texts())
 
 
