@@ -201,6 +201,10 @@ from assistant.etiquette import MET_BY_CUES, Context
         pytest.param("这份证明没问题。学历证明需要认证,您先去办学历认证,办好再来看。", "我补了无犯罪记录证明,还有问题吗?", "one_time_notice", True, 0.0, id="come back and we'll look again"),
         pytest.param("我们电话里说的是302窗口,是您自己走到西区去了,这次别再走错了。", None, "no_arguing", True, 0.0, id="you walked to the wrong side yourself"),
         pytest.param("审批环节比原定延后了,明天上午可以出结果。", "你们上周通知的领取时间是周三,我来了说还没批下来?", "apology", True, 0.0, id="told to come and it is not ready calls for an apology"),
+        pytest.param("还不够,另外还需要几样证件,您回去把家里的证件都带上。", "出生证明和身份证都在这,能落户吗?", "one_time_notice", True, 0.0, id="a few more documents names none"),
+        pytest.param("感谢您的提醒,坡道是建楼时修的,不是我们窗口能定的。", "你们门口那个坡道太陡了,轮椅上不来。", "thanks_feedback", True, 0.5, id="a steep ramp is feedback"),
+        pytest.param("没有了,您的业务已经办理完毕。", "那没什么事了吧?", "farewell", True, 0.0, id="nothing else then calls for a farewell"),
+        pytest.param("表是国家统一的,又不是我们故意搞复杂,大家都是这么填的。", None, "no_arguing", True, 0.0, id="not our doing and everyone fills it in"),
     ],
 )
 def test_criteria_apply_and_are_met(lexical_checker: Checker, reply: str, context: str | None,
