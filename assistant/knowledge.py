@@ -57,6 +57,10 @@ def _check_optional_regex(pattern: str | None) -> str | None:
     return None if pattern is None else _check_regex(pattern)
 
 
+def _check_regexes(patterns: list[str]) -> list[str]:
+    return [_check_regex(p) for p in patterns]
+
+
 class Exemption(Model):
     """A context in which a matched phrase is not a violation (e.g. 您不知道也没关系)."""
 
@@ -135,10 +139,7 @@ class Criterion(Model):
     cues: list[str] = Field(default_factory=list, description="regexes that show it was met")
     sources: list[Citation] = Field(min_length=1)
 
-    @field_validator("cues")
-    @classmethod
-    def _cues_compile(cls, value: list[str]) -> list[str]:
-        return [_check_regex(p) for p in value]
+    _valid = field_validator("cues")(_check_regexes)
 
 
 # The signals etiquette.py reads: the moment from the citizen's words, what the reply did
@@ -154,10 +155,7 @@ class Signal(Model):
     why: str
     patterns: list[str] = Field(min_length=1)
 
-    @field_validator("patterns")
-    @classmethod
-    def _patterns_compile(cls, value: list[str]) -> list[str]:
-        return [_check_regex(p) for p in value]
+    _valid = field_validator("patterns")(_check_regexes)
 
     @property
     def regex(self) -> str:
