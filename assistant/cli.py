@@ -71,7 +71,9 @@ def batches(fields: tuple[str, ...], optional: tuple[str, ...] = ()) -> Iterator
             assert line.data is not None
             values: dict[str, Any] = {f: require_text(line.data, f, line.number) for f in fields}
             for name in optional:
-                if line.data.get(name) is not None:
+                # exports write a missing context as "", "  " or null: all mean "none given"
+                value = line.data.get(name)
+                if value is not None and not (isinstance(value, str) and not value.strip()):
                     values[name] = require_text(line.data, name, line.number)
             chunk.append((line_id(line.data, line.number), values))
         except InputError as exc:

@@ -64,6 +64,23 @@ def test_batch_of_good_lines_exits_zero() -> None:
     assert len(lines(result.stdout)) == 2
 
 
+def test_empty_or_null_context_means_no_context() -> None:
+    rows = [{"id": "e", "text": "不知道", "context": ""}, {"id": "n", "text": "不知道", "context": None},
+            {"id": "w", "text": "不知道", "context": "  "}]  # fmt: skip
+    stdin = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows)
+    result = run("check", "--json", "--lexical", stdin=stdin.encode())
+    assert [o["id"] for o in lines(result.stdout)] == ["e", "n", "w"]
+    assert all(o["violations"][0]["rule"] == "dont_know" for o in lines(result.stdout))
+    assert result.returncode == 0, result.stderr
+
+
+def test_context_of_the_wrong_type_is_reported() -> None:
+    stdin = json.dumps({"id": "x", "text": "不知道", "context": 3}).encode()
+    result = run("check", "--json", "--lexical", stdin=stdin)
+    assert result.returncode == 1
+    assert "line 1: field 'context' must be a string, got int" in result.stderr.decode()
+
+
 def test_human_report_shows_the_violation_and_suggestion() -> None:
     result = run("check", "--text", "有牌子,自己看", "--lexical")
     text = result.stdout.decode()
