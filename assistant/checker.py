@@ -26,8 +26,17 @@ from pydantic import BaseModel, ConfigDict
 from assistant.config import Settings
 from assistant.embeddings import CachedEmbedder, Embedder
 from assistant.errors import InputError
-from assistant.etiquette import Context, CriterionResult, EtiquetteScorer
-from assistant.heads import head_key
+from assistant.etiquette import (
+    VETO_C,
+    VETO_CRITERIA,
+    Context,
+    CriterionResult,
+    EtiquetteScorer,
+    fit_veto_head,
+    veto_rows,
+)
+from assistant.grams import NGRAMS
+from assistant.heads import head_key, load_head, save_head
 from assistant.knowledge import BannedRule, KnowledgeBase, load_for_hall
 from assistant.matching import EvidenceKind, Hit, LexicalMatcher
 from assistant.prefilter import LiteralGate
@@ -160,7 +169,26 @@ class Checker:
             checker = cls(kb, embedder)
             checker.load_stance(settings)
         save_cache(checker.embedder)
+        checker.load_veto(settings)
         return checker
+
+    def load_veto(self, settings: Settings) -> None:
+        """Take the etiquette veto head for ``settings.pair_examples`` (and the clean replies
+        of ``settings.check_examples``) from ``cache_dir/heads``, or fit and keep it there. It
+        reads n-grams only, so the lexical checker has it too."""
+        from assistant.evaluation import check_examples, pair_examples
+
+        if settings.pair_examples is None:
+            return
+        pairs = pair_examples(settings.pair_examples)
+        examples = check_examples(settings.check_examples) if settings.check_examples else []
+        clean = [text for text, labels in examples if not labels]
+        key = head_key("veto", *veto_rows(pairs, clean), VETO_CRITERIA, VETO_C, NGRAMS)
+        folder = settings.cache_dir / "heads"
+        self.etiquette.veto = load_head(folder, key)
+        if self.etiquette.veto is None:
+            self.etiquette.veto = fit_veto_head(pairs, clean)
+            save_head(folder, key, self.etiquette.veto)
 
     def load_stance(self, settings: Settings) -> None:
         """Take the stance head for ``settings.check_examples`` from ``cache_dir/heads``, or fit
@@ -235,6 +263,13 @@ class Checker:
         sent_spans = sentences(disp.text)
         sk_sentences = [self._to_skeleton(kept, s, e) for s, e in sent_spans]
         hits = self.lexical.hits(sk, sk_sentences)
+        # fuzzy matching reads typed clauses whole: chat breaks would cut a spaced-out phrase
+        for c_start, c_end in clauses(disp.text, chat_breaks=False):
+            s, e = self._to_skeleton(kept, c_start, c_end)
+            if e - s >= MIN_CLAUSE and not any(h.start < e and s < h.end for h in hits):
+                fuzzy = self.lexical.fuzzy_hit(sk.text[s:e], s)
+                if fuzzy is not None:
+                    hits.append(fuzzy)
         pending: list[tuple[int, int, str, str, bool]] = []
         for c_start, c_end in clauses(disp.text):
             s, e = self._to_skeleton(kept, c_start, c_end)
@@ -246,10 +281,7 @@ class Checker:
                 if self.stance is not None and e - s >= MIN_SHORT and _NEGATION.search(sk.text, s, e):
                     pending.append((s, e, disp.text[c_start:c_end], "", False))
                 continue
-            fuzzy = self.lexical.fuzzy_hit(sk.text[s:e], s)
-            if fuzzy is not None:
-                hits.append(fuzzy)
-            elif self.embedder is not None and self.lexical.suspicion(sk.text[s:e], self.thresholds.gate) >= self.thresholds.gate:
+            if self.embedder is not None and self.lexical.suspicion(sk.text[s:e], self.thresholds.gate) >= self.thresholds.gate:
                 sentence = next((disp.text[a:b] for a, b in sent_spans if a <= c_start < b), "")
                 pending.append((s, e, disp.text[c_start:c_end], sentence, True))
         return _Analysis(disp, sk, kept, sent_spans, hits, pending)

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         description="labelled replies (JSON lines: text, labels) the checker's stance head learns "
         "from besides the knowledge base; none: no stance head (nearest neighbours only)",
     )
+    pair_examples: Path | None = Field(
+        default=ROOT / "evals" / "pairs_dev.jsonl",
+        description="pairs of replies (JSON lines: context, better, worse, why = 'criterion: …') "
+        "the etiquette score learns its vetoes from (see etiquette.py); none: cues only",
+    )
     ask_examples: Path | None = Field(
         default=ROOT / "evals" / "ask_dev.jsonl",
         description="labelled citizen questions (JSON lines: question, in_scope) the help answers "
@@ -65,7 +70,8 @@ class Settings(BaseSettings):
     semantic: bool = Field(default=True, description="run the embedding pass of the checker")
     threads: int = Field(default=2, ge=1, le=64)
 
-    @field_validator("behaviour_examples", "check_examples", "ask_examples", "hall_file", mode="before")
+    @field_validator("behaviour_examples", "check_examples", "pair_examples", "ask_examples", "hall_file",
+                     mode="before")  # fmt: skip
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value  # ASSISTANT_ASK_EXAMPLES= turns learning off

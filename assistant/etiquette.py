@@ -4,17 +4,23 @@ Which criteria apply depends on the moment: a greeting is expected when the citi
 an apology after a long wait, a farewell when they leave. ``Context`` says so explicitly (the
 drills know the stage); from a bare citizen utterance we infer it with the named signals of
 ``knowledge/criteria.yaml``. Whether a criterion was *met* is read from the reply with the
-criteria's cues and the reply signals there.
+criteria's cues and the reply signals there. Cues can look met when a criterion is not: a vague
+list ("还差一两样东西"), an agency named without a window, blame in polite words ("您可能没注意到").
+For those criteria a head learned from labelled pairs of replies (the worse of a pair fails its
+criterion) can veto the cue: ``fit_veto_head``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from assistant.heads import LinearHead
 from assistant.knowledge import KnowledgeBase
 from assistant.prefilter import LiteralGate
 
@@ -74,6 +80,36 @@ class _Searches:
 
 NOT_ASSESSED = (False, 1.0, "")  # a criterion ``assess`` does not judge: not applicable
 
+# The criteria a learned head may veto, and its fit. On 150 unseen pairs (README) these three
+# gained and vetoing the others changed nothing. n-grams only: no model call per reply.
+VETO_CRITERIA = ("one_time_notice", "redirect_named", "no_arguing")
+VETO_C = 1000.0  # weak regularisation: a pair differs in a few words, which must carry weight
+VETO_P = 0.4
+_NO_VECTOR = np.zeros(0, dtype=np.float32)
+
+
+def veto_rows(pairs: Sequence[tuple[str, str, str]],
+              clean: Sequence[str]) -> tuple[list[str], list[list[bool]]]:  # fmt: skip
+    """Training rows of the veto head from ``(criterion, better, worse)`` pairs and replies
+    known to be clean: the worse reply of a pair fails its criterion (when a vetoed one);
+    better replies and clean replies fail none."""
+    texts, rows = list(clean), [[False] * len(VETO_CRITERIA) for _ in clean]
+    for criterion, better, worse in pairs:
+        texts.append(better)
+        rows.append([False] * len(VETO_CRITERIA))
+        if criterion in VETO_CRITERIA:
+            texts.append(worse)
+            rows.append([c == criterion for c in VETO_CRITERIA])
+    return texts, rows
+
+
+def fit_veto_head(pairs: Sequence[tuple[str, str, str]], clean: Sequence[str]) -> LinearHead:
+    """A head giving, per vetoed criterion, the probability that a reply fails it."""
+    texts, rows = veto_rows(pairs, clean)
+    vectors = np.zeros((len(texts), 0), dtype=np.float32)
+    labels = np.array(rows, dtype=bool)
+    return LinearHead.fit(list(VETO_CRITERIA), texts, vectors, labels, VETO_C, gram_weight=1.0)
+
 
 def _flag(explicit: bool | None, name: str, heard: set[str]) -> bool:
     return explicit if explicit is not None else name in heard
@@ -95,6 +131,7 @@ class EtiquetteScorer:
         # reply; whole assessments repeat too (≈ 80% of new eval replies share one with another)
         self._result = lru_cache(maxsize=4096)(self._build_result)
         self._scored = lru_cache(maxsize=4096)(self._score)
+        self.veto: LinearHead | None = None  # see ``fit_veto_head``
 
     def assess(self, reply: str, ctx: Context, banned_rules: list[str]) -> dict[str, tuple[bool, float, str]]:
         """criterion id → (applicable, met 0..1, note). ``reply`` is the display form."""
@@ -121,6 +158,12 @@ class EtiquetteScorer:
         out["no_arguing"] = (True, 0.0 if arguing else 1.0, "argues or blames" if arguing else "")
         out["no_banned"] = (True, 0.0 if banned_rules else 1.0,
                             ", ".join(sorted(set(banned_rules))))  # fmt: skip
+        if self.veto is not None and any(out[c][0] and out[c][1] > 0 for c in VETO_CRITERIA):
+            for criterion, p in self.veto.probabilities(_NO_VECTOR, reply).items():
+                applicable, met, note = out[criterion]
+                if applicable and met > 0 and p >= VETO_P:
+                    what = "argues or blames" if criterion == "no_arguing" else note
+                    out[criterion] = (True, 0.0, f"{what} (learned from labelled pairs, p={p:.2f})")
         return out
 
     def _honorific(self, reply: str, found: set[str]) -> tuple[bool, float, str]:

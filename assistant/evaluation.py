@@ -207,6 +207,13 @@ def check_examples(path: Path) -> list[tuple[str, list[str]]]:
     return [(c.text, c.labels) for c in load_cases(path, CheckCase)]
 
 
+def pair_examples(path: Path) -> list[tuple[str, str, str]]:
+    """Labelled pairs as (criterion the pair is about, better, worse); the criterion is the
+    word before the colon of ``why`` ("no_arguing: …"), or "" when ``why`` names none."""
+    return [(p.why.split(":", 1)[0].strip() if ":" in p.why else "", p.better, p.worse)
+            for p in load_cases(path, PairCase)]  # fmt: skip
+
+
 def behaviour_examples(path: Path | None) -> list[tuple[str, list[str]]]:
     """The labelled replies the behaviour recogniser learns from (none without a file)."""
     return [(c.text, c.behaviours) for c in load_cases(path, BehaviourCase)] if path is not None else []

@@ -4,8 +4,10 @@ Two views of a reply are used for matching, each carrying ``offsets`` into the o
 
 * ``normalise(text)`` — the *display* form: NFKC (full-width → half-width), traditional →
   simplified, lower case, common Cantonese and Wu function words → Mandarin (唔知 → 不知道,
-  侬 → 你: window staff type as they speak); whitespace, zero-width characters, emoji and
-  variation selectors removed; punctuation kept, so sentences and clauses can still be split.
+  侬 → 你: window staff type as they speak) and look-alike typos (自已 → 自己); whitespace,
+  zero-width characters, emoji and variation selectors removed, except that spaces or emoji
+  between two runs of Han characters become ``CHAT_BREAK`` (chat ends clauses so); punctuation
+  kept, so sentences and clauses can still be split.
 * ``skeleton(display)`` — the *matching key*: punctuation and symbols removed too, and runs
   of a repeated character collapsed ("不知知道道" → "不知道"), so "不 . 知 . 道" matches.
 
@@ -44,7 +46,9 @@ _PUNCT_RUN = re.compile(f"(?P<cut>{_PUNCT.pattern}+)")
 _REPEATS = re.compile(r"(.)(?P<cut>\1+)", re.DOTALL)  # a run of one character: all but the first
 SENTENCE_END = "。!?;…\n"
 _SENTENCE = re.compile(r"[^。!?;…\n]+[。!?;…\n]*")
-_CLAUSE = re.compile(r"[^,。!?;…、\n]+")
+_CLAUSE = re.compile(r"[^,，。!?;…、\n]+")
+_TYPED_CLAUSE = re.compile(r"[^,。!?;…、\n]+")  # ignores chat breaks
+CHAT_BREAK = "，"  # NFKC folds every typed full-width comma, so this one marks a chat break
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +133,8 @@ DIALECT = {
     "可以伐": "可以吗", "好伐": "好吗", "对伐": "对吗", "是伐": "是吗", "晓得伐": "晓得吗", "要伐": "要吗",
     # Southwestern / northern Mandarin word order
     "晓不得": "不晓得", "认不到": "不认识",
+    # look-alike typos too common to leave to chance (not homophones, so pinyin keys miss them)
+    "自已": "自己", "己经": "已经",
 }
 _DIALECT = re.compile("|".join(re.escape(k) for k in sorted(DIALECT, key=len, reverse=True)))
 
@@ -152,11 +158,36 @@ def _dialect_with_offsets(text: str, offsets: list[int]) -> tuple[str, list[int]
     return "".join(chars), new_offsets
 
 
+# Spaces or emoji between two runs of Han characters: how chat and phone transcripts end a
+# clause ("下班了亲 要啥材料公众号上都有 自己看"). Zero-width marks do not count (they hide inside
+# a phrase), nor does a gap beside a single character ("有牌子 自 己 看" spaces out one phrase).
+_CHAT_BREAK = re.compile(
+    r"(?<=[\u4e00-\u9fff]{2})[\s\U0001f000-\U0001faff\u2600-\u27bf]+(?=[\u4e00-\u9fff]{2})"
+)
+
+
+def _chat_breaks(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+    """``text`` with each chat break made ``CHAT_BREAK`` (at the break's first character)."""
+    if not _CHAT_BREAK.search(text):
+        return text, offsets
+    pieces: list[str] = []
+    kept: list[int] = []
+    at = 0
+    for m in _CHAT_BREAK.finditer(text):
+        pieces += [text[at : m.start()], CHAT_BREAK]
+        kept += [*offsets[at : m.start()], offsets[m.start()]]
+        at = m.end()
+    pieces.append(text[at:])
+    kept += offsets[at:]
+    return "".join(pieces), kept
+
+
 def normalise(text: str) -> Normalised:
     """The display form of ``text`` (see module docstring)."""
     folded, offsets = _nfkc_with_offsets(text)
     simplified, offsets = _simplify_with_offsets(folded.lower(), offsets)
     simplified, offsets = _dialect_with_offsets(simplified, offsets)
+    simplified, offsets = _chat_breaks(simplified, offsets)
     shown, kept_offsets = _cut(simplified, _INVISIBLE_RUN, offsets)
     return Normalised(text=shown, offsets=tuple(kept_offsets), original=text)
 
@@ -271,9 +302,11 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _SENTENCE.finditer(text)]
 
 
-def clauses(text: str) -> list[tuple[int, int]]:
-    """Spans of the clauses of a display text, split at commas and sentence ends too."""
-    return [(m.start(), m.end()) for m in _CLAUSE.finditer(text) if m.group().strip()]
+def clauses(text: str, chat_breaks: bool = True) -> list[tuple[int, int]]:
+    """Spans of the clauses of a display text, split at commas and sentence ends too, and at
+    chat breaks unless ``chat_breaks`` is false (a spaced-out phrase, "有牌子 自已看", is whole)."""
+    regex = _CLAUSE if chat_breaks else _TYPED_CLAUSE
+    return [(m.start(), m.end()) for m in regex.finditer(text) if m.group().strip()]
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.checker import Checker
-from assistant.etiquette import MET_BY_CUES, Context
+from assistant.config import Settings
+from assistant.etiquette import MET_BY_CUES, VETO_CRITERIA, Context, veto_rows
 
 
 @pytest.mark.parametrize(
@@ -245,3 +246,42 @@ def test_a_cached_score_hands_out_a_fresh_dict(lexical_checker: Checker) -> None
     first.clear()  # a caller changing its result must not change the next reply's
     second_score, second = scorer.score("您好,请稍等。", Context(citizen="你好"), [])
     assert second_score == first_score and set(second) == {c.id for c in lexical_checker.kb.criteria}
+
+
+def test_veto_rows_mark_only_the_worse_reply_of_a_vetoed_criterion() -> None:
+    pairs = [("no_arguing", "我马上帮您查。", "您自己没看清。"), ("greeting", "您好,请坐。", "坐吧。")]
+    texts, rows = veto_rows(pairs, ["好的,请稍等。"])
+    marked = {t: [VETO_CRITERIA[i] for i, on in enumerate(row) if on] for t, row in zip(texts, rows, strict=True)}
+    # a greeting pair is not a veto criterion: its worse reply is no negative example either
+    assert marked == {"好的,请稍等。": [], "我马上帮您查。": [], "您自己没看清。": ["no_arguing"], "您好,请坐。": []}
+
+
+@pytest.fixture(scope="module")
+def vetoing_checker(settings: Settings) -> Checker:
+    """The lexical checker as users get it: with the veto head learned from the dev pairs."""
+    return Checker.from_settings(settings.model_copy(update={"semantic": False}))
+
+
+@pytest.mark.parametrize(
+    ("reply", "context", "criterion", "met"),
+    [
+        pytest.param("身份证可以了,还差一两样材料,您回去再准备准备。", "办居住证材料够了吗?", "one_time_notice", 0.0,
+                     id="a vague 'one or two more things' lists nothing"),
+        pytest.param("还差户口本、结婚证和照片三样。", "我材料够了吗?", "one_time_notice", 1.0, id="every item named stays met"),
+        pytest.param("我们系统不会出错的,您再想想是不是记错了。", "我的钱怎么少了?", "no_arguing", 0.0,
+                     id="blame in polite words is arguing"),
+        pytest.param("给您添麻烦了,我马上帮您查。", None, "no_arguing", 1.0, id="an apology and help is not arguing"),
+        pytest.param("这个在区残联二楼康复科办理,地址我写给您。", None, "redirect_named", 1.0, id="a named office stays met"),
+    ],
+)
+def test_the_learned_veto_fails_criteria_cues_would_pass(vetoing_checker: Checker, reply: str, context: str | None,
+                                                          criterion: str, met: float) -> None:  # fmt: skip
+    result = vetoing_checker.check(reply, context).criteria[criterion]
+    assert result.applicable and result.met == met
+    assert ("learned from labelled pairs" in result.note) is (met == 0.0)
+
+
+def test_without_pair_examples_there_is_no_veto(settings: Settings) -> None:
+    plain = Checker.from_settings(settings.model_copy(update={"semantic": False, "pair_examples": None}))
+    assert plain.etiquette.veto is None
+    assert plain.check("我们系统不会出错的,您再想想是不是记错了。").criteria["no_arguing"].met == 1.0

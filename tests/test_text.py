@@ -52,6 +52,33 @@ def test_display_form_keeps_sentence_punctuation() -> None:
     assert [display[s:e] for s, e in clauses(display)] == ["您好", "请稍等", "我帮您查一下"]
 
 
+@pytest.mark.parametrize(
+    ("typed", "chat", "typed_only"),
+    [
+        pytest.param("下班了亲 要啥材料公众号上都有 自己看", ["下班了亲", "要啥材料公众号上都有", "自己看"],
+                     ["下班了亲，要啥材料公众号上都有，自己看"], id="spaces end clauses in chat"),
+        pytest.param("白跑了吧🙄下次带齐", ["白跑了吧", "下次带齐"], ["白跑了吧，下次带齐"], id="an emoji ends a clause"),
+        pytest.param("有牌子 自 己 看", ["有牌子自己看"], ["有牌子自己看"], id="a spaced-out phrase stays one clause"),
+        pytest.param("不\u200b知道 你去问别人", ["不知道", "你去问别人"], ["不知道，你去问别人"],
+                     id="zero-width marks are no break"),
+        pytest.param("您在 APP 上提交", ["您在app上提交"], ["您在app上提交"], id="no break beside Latin letters"),
+    ],
+)
+def test_chat_breaks_split_clauses_but_not_typed_clauses(typed: str, chat: list[str], typed_only: list[str]) -> None:
+    display = normalise(typed).text
+    assert [display[s:e] for s, e in clauses(display)] == chat
+    assert [display[s:e] for s, e in clauses(display, chat_breaks=False)] == typed_only
+    assert key(typed) == key(typed.replace(" ", ""))  # the matching key never sees a break
+
+
+def test_a_chat_break_maps_back_to_the_space_it_replaced() -> None:
+    typed = "忙着呢 问别的窗口去"
+    display = normalise(typed)
+    at = display.text.index("，")
+    assert typed[display.offsets[at]] == " "
+    assert display.span(at + 1, len(display.text)) == (typed.index("问"), len(typed))
+
+
 def test_homophones_share_a_pinyin_key_and_unrelated_words_do_not() -> None:
     assert pinyin_key("不知到") == pinyin_key("不知道")
     assert pinyin_key("神精病") == pinyin_key("神经病")
@@ -89,6 +116,7 @@ def test_latin_letters_that_are_not_a_typed_syllable_stay(typed: str) -> None:
         pytest.param("唔该晒", "谢谢晒", id="Cantonese thanks is not 不该"),
         pytest.param("请勿吸烟", "请勿吸烟", id="Mandarin 请勿 stays"),
         pytest.param("阿拉伯语翻译", "阿拉伯语翻译", id="Mandarin 阿拉伯 stays"),
+        pytest.param("有牌子自已看", "有牌子自己看", id="look-alike typo 自已"),
     ],
 )
 def test_dialect_words_read_as_mandarin(typed: str, expected: str) -> None:
