@@ -422,7 +422,7 @@ class Checker:
 
     def _result(self, a: _Analysis, ctx: Context) -> CheckResult:
         violations = [self._violation(a, hit) for hit in self._select(a)]
-        score, criteria = self.etiquette.score(a.disp.text, ctx, [v.rule for v in violations])
+        score, criteria = self.etiquette.score(a.disp.text, ctx, [v.rule for v in violations], a.sk.text)
         return CheckResult(text=a.disp.original, violations=violations, score=score, criteria=criteria)
 
     def _violation(self, a: _Analysis, hit: Hit) -> Violation:

@@ -61,11 +61,12 @@ class LinearHead:
         return cls(ids, *_fold(coef[order], intercept[order], mean, scale, grams, gram_weight), texts, vectors, labels,
                    exclusive=True)  # fmt: skip
 
-    def probabilities(self, vector: np.ndarray, text: str = "") -> dict[str, float]:
-        """Per label, for a text's vector (and the text itself, which a head with n-grams reads)."""
+    def probabilities(self, vector: np.ndarray, text: str = "", text_key: str | None = None) -> dict[str, float]:
+        """Per label, for a text's vector (and the text itself, which a head with n-grams reads;
+        callers that hold its matching key already pass it as ``text_key``)."""
         logits = self.weights @ vector + self.bias
         if self.grams is not None and self.gram_weights is not None:
-            logits = logits + self.grams.score(self.gram_weights, key(text))
+            logits = logits + self.grams.score(self.gram_weights, key(text) if text_key is None else text_key)
         if self.exclusive:  # softmax over the classes
             shifted = np.exp(logits - logits.max())
             return dict(zip(self.ids, (shifted / shifted.sum()).tolist(), strict=True))

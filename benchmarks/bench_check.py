@@ -51,7 +51,8 @@ def main() -> None:
     kb = load_knowledge(settings.knowledge_dir)
     cases = [c for f in ("check_dev.jsonl", "check_test.jsonl") for c in load_cases(ROOT / "evals" / f, CheckCase)]
     items = [(c.text, c.context) for c in cases]
-    lexical = Checker(kb)
+    # as `assistant check --lexical` runs: with the etiquette veto head (n-grams, no model)
+    lexical = Checker.from_settings(settings.model_copy(update={"semantic": False}))
     lexical.check_many(items[:10])  # warm the converters
     repeated = (items * (args.lexical_replies // len(items) + 1))[: args.lexical_replies]
     report: dict[str, object] = {"model": settings.model_dir.name, "replies": len(items)}
@@ -61,11 +62,13 @@ def main() -> None:
     model = model.load() if isinstance(model, CachedEmbedder) else model  # cold: no vector cache at all
     semantic = Checker(kb, model, cache_size=0)
     semantic.load_stance(settings)  # as users get it (fitted once, then kept in .cache/heads)
+    semantic.load_veto(settings)
     report["model_and_checker_load_s"] = round(time.perf_counter() - started, 2)
     report["semantic_cold"] = {"batch_replies_per_s": batch_rate(semantic, items), **single_latency(semantic, items)}
     gated = sum(len(semantic._analyse(t).pending) for t, _ in items)
     report["clauses_embedded_per_reply"] = round(gated / len(items), 3)
     warm = Checker(kb, CachedEmbedder(model), stance=semantic.stance)
+    warm.etiquette.veto = semantic.etiquette.veto
     warm.check_many(items)
     report["semantic_warm_cache"] = single_latency(warm, items)
     report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
