@@ -117,6 +117,7 @@ def test_latin_letters_that_are_not_a_typed_syllable_stay(typed: str) -> None:
         pytest.param("请勿吸烟", "请勿吸烟", id="Mandarin 请勿 stays"),
         pytest.param("阿拉伯语翻译", "阿拉伯语翻译", id="Mandarin 阿拉伯 stays"),
         pytest.param("有牌子自已看", "有牌子自己看", id="look-alike typo 自已"),
+        pytest.param("我而家即刻帮你问", "我现在马上帮你问", id="Cantonese now and at once"),
     ],
 )
 def test_dialect_words_read_as_mandarin(typed: str, expected: str) -> None:
