@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
@@ -139,23 +139,29 @@ DIALECT = {
 _DIALECT = re.compile("|".join(re.escape(k) for k in sorted(DIALECT, key=len, reverse=True)))
 
 
-def _dialect_with_offsets(text: str, offsets: list[int]) -> tuple[str, list[int]]:
-    if not _DIALECT.search(text):
+def _substitute(text: str, offsets: list[int], regex: re.Pattern[str],
+               word_of: Callable[[re.Match[str]], str]) -> tuple[str, list[int]]:  # fmt: skip
+    """``text`` with each match of ``regex`` replaced by ``word_of(match)``; each new character
+    points at the original character in its place (or at the match's last one)."""
+    if not regex.search(text):
         return text, offsets
     chars: list[str] = []
     new_offsets: list[int] = []
     at = 0
-    for m in _DIALECT.finditer(text):
+    for m in regex.finditer(text):
         chars.append(text[at : m.start()])
         new_offsets.extend(offsets[at : m.start()])
-        word = DIALECT[m.group()]
+        word = word_of(m)
         chars.append(word)
-        # each Mandarin character points at the dialect character in its place (or the last one)
         new_offsets.extend(offsets[min(m.start() + i, m.end() - 1)] for i in range(len(word)))
         at = m.end()
     chars.append(text[at:])
     new_offsets.extend(offsets[at:])
     return "".join(chars), new_offsets
+
+
+def _dialect_with_offsets(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+    return _substitute(text, offsets, _DIALECT, lambda m: DIALECT[m.group()])
 
 
 # Spaces or emoji between two runs of Han characters: how chat and phone transcripts end a
@@ -168,18 +174,7 @@ _CHAT_BREAK = re.compile(
 
 def _chat_breaks(text: str, offsets: list[int]) -> tuple[str, list[int]]:
     """``text`` with each chat break made ``CHAT_BREAK`` (at the break's first character)."""
-    if not _CHAT_BREAK.search(text):
-        return text, offsets
-    pieces: list[str] = []
-    kept: list[int] = []
-    at = 0
-    for m in _CHAT_BREAK.finditer(text):
-        pieces += [text[at : m.start()], CHAT_BREAK]
-        kept += [*offsets[at : m.start()], offsets[m.start()]]
-        at = m.end()
-    pieces.append(text[at:])
-    kept += offsets[at:]
-    return "".join(pieces), kept
+    return _substitute(text, offsets, _CHAT_BREAK, lambda m: CHAT_BREAK)
 
 
 def normalise(text: str) -> Normalised:
