@@ -159,29 +159,34 @@ class Checker:
         ``embedder``, already loaded from these settings) and the stance head: kept under
         ``cache_dir/heads``, fitted there on first use."""
         from assistant.embeddings import load_embedder, reference, save_cache
+        from assistant.evaluation import check_examples
 
         kb = load_for_hall(settings.knowledge_dir, settings.hall_file)
         if not settings.semantic:
             embedder = None
         elif embedder is None:
             embedder = load_embedder(settings)
+        # read once: both heads learn from the labelled replies
+        examples = check_examples(settings.check_examples) if settings.check_examples is not None else []
         with reference(embedder):
             checker = cls(kb, embedder)
-            checker.load_stance(settings)
+            checker.load_stance(settings, examples)
         save_cache(checker.embedder)
-        checker.load_veto(settings)
+        checker.load_veto(settings, examples)
         return checker
 
-    def load_veto(self, settings: Settings) -> None:
+    def load_veto(self, settings: Settings, examples: Sequence[tuple[str, list[str]]] | None = None) -> None:
         """Take the etiquette veto head for ``settings.pair_examples`` (and the clean replies
-        of ``settings.check_examples``) from ``cache_dir/heads``, or fit and keep it there. It
-        reads n-grams only, so the lexical checker has it too."""
+        of ``settings.check_examples``, or of ``examples`` already read from it) from
+        ``cache_dir/heads``, or fit and keep it there. It reads n-grams only, so the lexical
+        checker has it too."""
         from assistant.evaluation import check_examples, pair_examples
 
         if settings.pair_examples is None:
             return
         pairs = pair_examples(settings.pair_examples)
-        examples = check_examples(settings.check_examples) if settings.check_examples else []
+        if examples is None:
+            examples = check_examples(settings.check_examples) if settings.check_examples is not None else []
         clean = [text for text, labels in examples if not labels]
         key = head_key("veto", *veto_rows(pairs, clean), VETO_CRITERIA, VETO_C, NGRAMS)
         folder = settings.cache_dir / "heads"
@@ -190,14 +195,16 @@ class Checker:
             self.etiquette.veto = fit_veto_head(pairs, clean)
             save_head(folder, key, self.etiquette.veto)
 
-    def load_stance(self, settings: Settings) -> None:
-        """Take the stance head for ``settings.check_examples`` from ``cache_dir/heads``, or fit
-        and keep it there (fitting takes seconds, loading milliseconds); none without a model."""
+    def load_stance(self, settings: Settings, examples: Sequence[tuple[str, list[str]]] | None = None) -> None:
+        """Take the stance head for ``settings.check_examples`` (or ``examples`` already read
+        from it) from ``cache_dir/heads``, or fit and keep it there (fitting takes seconds,
+        loading milliseconds); none without a model."""
         from assistant.evaluation import check_examples
 
         if self.embedder is None or settings.check_examples is None:
             return
-        examples = check_examples(settings.check_examples)
+        if examples is None:
+            examples = check_examples(settings.check_examples)
         path = settings.cache_dir / "heads" / f"{self.stance_key(examples)}.npz"
         self.stance = StanceHead.load(path)
         if self.stance is None:
