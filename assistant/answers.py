@@ -32,6 +32,7 @@ from assistant.retrieval import (
     open_index,
     rrf,
 )
+from assistant.text import query_form
 
 # civil phrases by situation answer "what will the staff say when…": quoted, never said as ours
 ANSWER_KINDS = frozenset({"procedure", "principle", "stage", "rule", "situation", "hall", "document"})
@@ -126,14 +127,16 @@ def passage_rows(passages: Sequence[Passage], labelled: Sequence[AskExample]) ->
     passage's title and points count as questions too, so rarely asked passages have rows."""
     known = {p.id for p in passages if p.kind in ANSWER_KINDS}
     rows = [(q, p.id) for p in passages if p.id in known for q in (*p.questions, p.title, *p.points)]
-    return rows + [(q, answer) for q, answerable, answer in labelled if answerable and answer in known]
+    rows += [(q, answer) for q, answerable, answer in labelled if answerable and answer in known]
+    return [(query_form(q), answer) for q, answer in rows]
 
 
 def scope_rows(kb: KnowledgeBase, passages: Sequence[Passage], labelled: Sequence[AskExample]) -> list[tuple[str, bool]]:
     """The scope head's training set: (question, answerable?)."""
     rows = [(q, True) for p in passages for q in p.questions]
     rows += [(e, False) for topic in kb.out_of_scope for e in topic.examples]
-    return rows + [(q, answerable) for q, answerable, _ in labelled]
+    rows += [(q, answerable) for q, answerable, _ in labelled]
+    return [(query_form(q), answerable) for q, answerable in rows]
 
 
 class Answerer:
@@ -177,6 +180,7 @@ class Answerer:
         """Answerable passages, best first: the hybrid's top ``CANDIDATES`` reordered by the
         reranker over both rankings (or, without one, the hybrid fused with the passage
         head's ranking by RRF)."""
+        question = query_form(question)
         if vector is None:
             vector = self.retriever.embedder.embed([question], kind="query")[0]
         hits = self.candidates(question, vector)
@@ -205,7 +209,7 @@ class Answerer:
         """The reranker's training rows: features of every candidate of every labelled
         answerable question, whether it is the answer, and the question; None if too few."""
         known = {p.id for p in self.retriever.passages if p.kind in ANSWER_KINDS}
-        answerable = [(q, a) for q, ok, a in labelled if ok and a in known]
+        answerable = [(query_form(q), a) for q, ok, a in labelled if ok and a in known]
         if len(answerable) < RERANK_MIN:
             return None
         rows: list[np.ndarray] = []
@@ -326,12 +330,13 @@ class Answerer:
             raise InputError("the question is empty")
         if len(question) > MAX_QUESTION_CHARS:
             raise InputError(f"the question is {len(question)} characters; at most {MAX_QUESTION_CHARS}")
-        vector = self.retriever.embedder.embed([question], kind="query")[0]  # once, for both uses
-        hits = self.rank(question, vector)[:k]
+        query = query_form(question)
+        vector = self.retriever.embedder.embed([query], kind="query")[0]  # once, for both uses
+        hits = self.rank(query, vector)[:k]
         sources = [Source(title=h.passage.title, source=h.passage.source, text=h.passage.text[:300], score=h.score)
                    for h in hits]  # fmt: skip
-        if self.in_scope(question, hits, vector):
-            text = self.compose(question, hits)
+        if self.in_scope(query, hits, vector):
+            text = self.compose(query, hits)
             if text is not None:
                 return Answer(question=question, answer=text, answered=True, sources=sources)
         return Answer(question=question, answer=self.decline(), answered=False, sources=sources)

@@ -43,6 +43,7 @@ from assistant.prefilter import LiteralGate
 from assistant.stance import (
     FIT_SETTINGS,
     NONE,
+    RUDE,
     STANCE_C,
     STANCE_VECTOR_WEIGHT,
     StanceHead,
@@ -73,6 +74,8 @@ class Thresholds:
     veto: float = 0.3  # a nearest-neighbour hit whose rule the stance head gives less is dropped
     reply: float = 0.25  # the reply head's probability that an otherwise clean reply breaks a rule…
     reply_clause: float = 0.05  # …fires on its likeliest clause if the stance head gives it this
+    skip: float = 0.3  # a clause the stance head's n-gram gate gives less than this is not embedded
+    most: int = 3  # at most this many clauses of a reply are embedded (0: no limit)
 
 
 class Evidence(BaseModel):
@@ -107,6 +110,10 @@ class CheckResult(BaseModel):
     criteria: dict[str, CriterionResult]
 
 
+# skeleton clause span, clause and sentence text, and whether nearest neighbours may read it
+_Pending = tuple[int, int, str, str, bool]
+
+
 @dataclass
 class _Analysis:
     disp: Normalised
@@ -114,8 +121,7 @@ class _Analysis:
     kept: list[int]  # skeleton index → display index
     sentences: list[tuple[int, int]]  # display spans
     hits: list[Hit]
-    # skeleton clause span, clause and sentence text, and whether nearest neighbours may read it
-    pending: list[tuple[int, int, str, str, bool]]
+    pending: list[_Pending]
 
 
 class Checker:
@@ -277,7 +283,7 @@ class Checker:
                 fuzzy = self.lexical.fuzzy_hit(sk.text[s:e], s)
                 if fuzzy is not None:
                     hits.append(fuzzy)
-        pending: list[tuple[int, int, str, str, bool]] = []
+        pending: list[_Pending] = []
         for c_start, c_end in clauses(disp.text):
             s, e = self._to_skeleton(kept, c_start, c_end)
             if any(h.start < e and s < h.end for h in hits):
@@ -291,7 +297,30 @@ class Checker:
             if self.embedder is not None and self.lexical.suspicion(sk.text[s:e], self.thresholds.gate) >= self.thresholds.gate:
                 sentence = next((disp.text[a:b] for a, b in sent_spans if a <= c_start < b), "")
                 pending.append((s, e, disp.text[c_start:c_end], sentence, True))
+        if pending and self.stance is not None and self.stance.gate is not None:
+            pending = self._worth_embedding(sk.text, hits, pending)
         return _Analysis(disp, sk, kept, sent_spans, hits, pending)
+
+    def _worth_embedding(self, key: str, hits: list[Hit], pending: list[_Pending]) -> list[_Pending]:
+        """A model call costs ~100× the rest of a check: clauses whose words say "polite"
+        plainly enough to the stance head's n-gram gate are not embedded (all are when the
+        reply head may speak: it reads them), and of the rest at most ``Thresholds.most``, the
+        likeliest rude ones, so a long reply costs a few calls, not one per clause."""
+        assert self.stance is not None and self.stance.gate is not None
+        rude = [self.stance.gate.probabilities(key[p[0] : p[1]])[RUDE] for p in pending]
+        keep = list(range(len(pending)))
+        if not self._reply_may_fire(key, hits):
+            keep = [i for i in keep if rude[i] >= self.thresholds.skip]
+        if self.thresholds.most and len(keep) > self.thresholds.most:
+            keep = sorted(sorted(keep, key=lambda i: -rude[i])[: self.thresholds.most])
+        return [pending[i] for i in keep]
+
+    def _reply_may_fire(self, key: str, hits: list[Hit]) -> bool:
+        """Whether ``_reply_hits`` could fire for a reply with these lexical ``hits``."""
+        assert self.stance is not None
+        if self.stance.reply is None or hits:
+            return False
+        return max(self.stance.reply.probabilities(key).values()) >= self.thresholds.reply
 
     @staticmethod
     def _to_skeleton(kept: list[int], start: int, end: int) -> tuple[int, int]:

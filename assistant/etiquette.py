@@ -151,8 +151,10 @@ class EtiquetteScorer:
         named = 1.0 if "redirect_named" in found else 0.5 if "FLOOR" in found else 0.0
         out["redirect_named"] = (redirect, named, "reply sends the citizen elsewhere: the window, room or office, not just a floor")
         refusing = "REFUSAL" in found
-        out["refusal_reason"] = (refusing, float("refusal_reason" in found),
-                                 "reply refuses or says it cannot be done")  # fmt: skip
+        # "按规定不能办" names no rule and no reason: half of 讲明原因和依据
+        vague = "VAGUE_BASIS" in found and "SPECIFIC_BASIS" not in found
+        out["refusal_reason"] = (refusing, (0.5 if vague else 1.0) if "refusal_reason" in found else 0.0,
+                                 "reply refuses or says it cannot be done: the reason and the rule it rests on")  # fmt: skip
         out["time_given"] = ("ASKS_WHEN" in heard, float("time_given" in found), "citizen asks when or how long")
         thanked = 0.0 if "thanks_feedback" not in found else 1.0 if "FOLLOW_UP" in found else 0.5
         out["thanks_feedback"] = ("FEEDBACK" in heard, thanked, "citizen criticises or suggests: thanks, and what happens next")

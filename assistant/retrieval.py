@@ -26,6 +26,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from assistant.embeddings import Embedder, Kind
+from assistant.text import query_form
 
 INDEX_VERSION = 3
 HNSW_THRESHOLD = 20_000  # measured: flat search passes 10 ms here near 20k passages (README)
@@ -233,9 +234,10 @@ class Retriever:
         return cls(passages, embedder, tokenizer, lexical, DenseIndex.build(vectors, np.array(owners)))
 
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid", vector: np.ndarray | None = None) -> list[Hit]:
-        """Top ``k`` passages; pass ``vector`` if the query is already embedded."""
+        """Top ``k`` passages; pass ``vector`` if the query (in ``query_form``) is already embedded."""
         if not self.passages:
             return []
+        query = query_form(query)
         lexical = self.lexical.scores(self.tokenizer(query)) if mode != "dense" else None
         dense_ids: np.ndarray = np.array([], dtype=np.int64)
         dense_scores: np.ndarray = np.array([], dtype=np.float32)

@@ -29,7 +29,7 @@ from assistant.heads import read_arrays, write_arrays
 NONE = "none"
 STANCE_C = 4.0  # chosen with the threshold by 5-fold CV on dev (evals/tune_stance.py)
 STANCE_VECTOR_WEIGHT = 1.0
-STANCE_VERSION = 3  # bump when the features change: kept heads are refitted
+STANCE_VERSION = 4  # bump when the features change: kept heads are refitted
 
 
 def neutral(key: str) -> str:
@@ -41,7 +41,9 @@ def neutral(key: str) -> str:
 
 
 REPLY_C = 16.0  # the reply head's regularisation, by 5-fold CV on dev (evals/tune_stance.py)
-FIT_SETTINGS = (STANCE_C, STANCE_VECTOR_WEIGHT, REPLY_C, STANCE_VERSION)  # what a kept head's key includes
+GATE_C = 4.0  # the model gate's regularisation, by 5-fold CV on dev (evals/tune_stance.py)
+RUDE = "rude"  # the model gate's one label: the clause breaks some rule
+FIT_SETTINGS = (STANCE_C, STANCE_VECTOR_WEIGHT, REPLY_C, GATE_C, STANCE_VERSION)  # what a kept head's key includes
 
 
 class ReplyHead:
@@ -75,27 +77,31 @@ class ReplyHead:
         logits = self.grams.score(self.weights, neutral(key)) + self.bias
         return dict(zip(self.labels, (1.0 / (1.0 + np.exp(-logits))).tolist(), strict=True))
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {"reply_labels": np.array(self.labels), "reply_vocabulary": np.array(self.grams.vocabulary),
-                "reply_idf": self.grams.idf, "reply_weights": self.weights, "reply_bias": self.bias}  # fmt: skip
+    def arrays(self, prefix: str = "reply") -> dict[str, np.ndarray]:
+        return {f"{prefix}_labels": np.array(self.labels), f"{prefix}_vocabulary": np.array(self.grams.vocabulary),
+                f"{prefix}_idf": self.grams.idf, f"{prefix}_weights": self.weights, f"{prefix}_bias": self.bias}  # fmt: skip
 
     @classmethod
-    def from_arrays(cls, data: dict[str, np.ndarray]) -> ReplyHead | None:
-        if not {"reply_labels", "reply_vocabulary", "reply_idf", "reply_weights", "reply_bias"} <= set(data):
+    def from_arrays(cls, data: dict[str, np.ndarray], prefix: str = "reply") -> ReplyHead | None:
+        names = [f"{prefix}_{part}" for part in ("labels", "vocabulary", "idf", "weights", "bias")]
+        if not set(names) <= set(data):
             return None
-        grams = CharGrams([str(x) for x in data["reply_vocabulary"]], data["reply_idf"])
-        return cls([str(x) for x in data["reply_labels"]], grams, data["reply_weights"], data["reply_bias"])
+        labels, vocabulary, idf, weights, bias = (data[n] for n in names)
+        return cls([str(x) for x in labels], CharGrams([str(x) for x in vocabulary], idf), weights, bias)
 
 
 class StanceHead:
     """Softmax over ``labels`` (``NONE`` and rule ids) of ``text_weights · tfidf(key) +
-    vector_weights · vector + bias``, with the ``reply`` head learned beside it."""
+    vector_weights · vector + bias``, with the ``reply`` head learned beside it, and the
+    ``gate``: the probability that a clause breaks any rule from its n-grams alone, which
+    decides whether the clause is worth a model call at all (``Thresholds.skip``)."""
 
     def __init__(self, labels: list[str], grams: CharGrams, text_weights: np.ndarray,
-                 vector_weights: np.ndarray, bias: np.ndarray, reply: ReplyHead | None = None) -> None:  # fmt: skip
+                 vector_weights: np.ndarray, bias: np.ndarray, reply: ReplyHead | None = None,
+                 gate: ReplyHead | None = None) -> None:  # fmt: skip
         self.labels, self.grams = labels, grams
         self.text_weights, self.vector_weights, self.bias = text_weights, vector_weights, bias
-        self.reply = reply
+        self.reply, self.gate = reply, gate
 
     @classmethod
     def fit(cls, keys: Sequence[str], vectors: np.ndarray, targets: Sequence[str], regularisation: float,
@@ -124,7 +130,8 @@ class StanceHead:
         write_arrays(path, {"labels": np.array(self.labels), "vocabulary": np.array(self.grams.vocabulary),
                             "idf": self.grams.idf, "text_weights": self.text_weights,
                             "vector_weights": self.vector_weights, "bias": self.bias,
-                            **(self.reply.arrays() if self.reply is not None else {})})  # fmt: skip
+                            **(self.reply.arrays() if self.reply is not None else {}),
+                            **(self.gate.arrays("gate") if self.gate is not None else {})})  # fmt: skip
 
     @classmethod
     def load(cls, path: Path) -> StanceHead | None:
@@ -134,7 +141,7 @@ class StanceHead:
             return None
         grams = CharGrams([str(x) for x in data["vocabulary"]], data["idf"])
         return cls([str(x) for x in data["labels"]], grams, data["text_weights"], data["vector_weights"], data["bias"],
-                   ReplyHead.from_arrays(data))  # fmt: skip
+                   ReplyHead.from_arrays(data), ReplyHead.from_arrays(data, "gate"))  # fmt: skip
 
 
 def training_rows(knowledge: Sequence[tuple[str, str]], replies: Sequence[tuple[list[str], list[str]]]
@@ -172,6 +179,9 @@ def fit_stance(knowledge: Sequence[tuple[str, str]], replies: Sequence[tuple[lis
         probabilities = [first.probabilities(key_of[c], vector_of[c]) for c in clauses]
         picked += [(clauses[int(np.argmax([p.get(label, 0.0) for p in probabilities]))], label) for label in labels]
     head = fit(rows + picked)
+    # the gate learns from the same clauses whether one breaks any rule, without the vector
+    head.gate = ReplyHead.fit([key_of[t] for t, _ in rows + picked],
+                              [[RUDE] if label != NONE else [] for _, label in rows + picked], GATE_C)  # fmt: skip
     if reply_keys:  # the knowledge's wordings are short replies too (the manuals' headings among them)
         head.reply = ReplyHead.fit([key_of[t] for t, _ in knowledge] + list(reply_keys),
                                    [[label] if label != NONE else [] for _, label in knowledge]

@@ -187,6 +187,13 @@ def normalise(text: str) -> Normalised:
     return Normalised(text=shown, offsets=tuple(kept_offsets), original=text)
 
 
+def query_form(text: str) -> str:
+    """A citizen's question or a search query as the index and the answer heads read it: the
+    display form (simplified, half-width, lower case, Cantonese function words in Mandarin),
+    since the knowledge is written so ("系統故障要等多久", "有冇咨询电话")."""
+    return normalise(text).text
+
+
 def _cut(text: str, regex: re.Pattern[str], indices: Sequence[int]) -> tuple[str, Sequence[int]]:
     """``text`` without the ``cut`` group of each match of ``regex``, and ``indices`` (one per
     character) without theirs. Slicing between the few matches is far cheaper than testing

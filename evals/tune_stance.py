@@ -40,6 +40,9 @@ def main() -> None:
     parser.add_argument("--reply", default=str(Thresholds().reply), help="reply head thresholds (comma-separated; 1 = off)")
     parser.add_argument("--reply-clause", default=str(Thresholds().reply_clause),
                         help="the stance its clause then needs (comma-separated)")
+    parser.add_argument("--skip", default=str(Thresholds().skip),
+                        help="the n-gram gate's probability a clause needs to be embedded (comma-separated; 0 = all)")
+    parser.add_argument("--most", default=str(Thresholds().most), help="clauses embedded per reply at most (comma-separated; 0 = all)")
     args = parser.parse_args()
     settings = get_settings()
     cases = load_cases(args.path, CheckCase)
@@ -50,21 +53,24 @@ def main() -> None:
     folds = [list(range(k, len(cases), FOLDS)) for k in range(FOLDS)]
     for c, w in itertools.product(map(float, args.c.split(",")), map(float, args.w.split(","))):
         grid = list(itertools.product(*(map(float, a.split(",")) for a in
-                                        (args.p, args.veto, args.gate, args.reply, args.reply_clause))))  # fmt: skip
+                                        (args.p, args.veto, args.gate, args.reply, args.reply_clause, args.skip, args.most))))  # fmt: skip
         predicted: dict[tuple[float, ...], list[set[str]]] = {g: [set() for _ in cases] for g in grid}
+        embedded: dict[tuple[float, ...], int] = dict.fromkeys(grid, 0)
         for k, held_out in enumerate(folds):
             train = [(cases[i].text, cases[i].labels) for j, fold in enumerate(folds) if j != k for i in fold]
             checker.stance = checker.fit_stance(train, c, w)
             for g in grid:
-                p, veto, gate, reply, reply_clause = g
+                p, veto, gate, reply, reply_clause, skip, most = g
                 checker.thresholds = dataclasses.replace(Thresholds(), stance=p, veto=veto, gate=gate, reply=reply,
-                                                         reply_clause=reply_clause)  # fmt: skip
+                                                         reply_clause=reply_clause, skip=skip, most=int(most))  # fmt: skip
+                embedded[g] += sum(len(checker.semantic_clauses([items[i][0]])) for i in held_out)
                 for i, result in zip(held_out, checker.check_many([items[i] for i in held_out]), strict=True):
                     predicted[g][i] = {v.rule for v in result.violations}
         for g in grid:
-            p, veto, gate, reply, reply_clause = g
-            print(f"C={c:g} vector weight={w:g} p>={p:g} veto<{veto:g} gate>={gate:g} reply>={reply:g}/{reply_clause:g}:",
-                  _line(score_predictions(cases, predicted[g])))
+            p, veto, gate, reply, reply_clause, skip, most = g
+            print(f"C={c:g} vector weight={w:g} p>={p:g} veto<{veto:g} gate>={gate:g} reply>={reply:g}/{reply_clause:g}"
+                  f" skip<{skip:g} most {most:g}:", _line(score_predictions(cases, predicted[g])),
+                  f"clauses embedded per reply {embedded[g] / len(cases):.2f}")
 
 
 def _line(metrics: dict[str, object]) -> str:

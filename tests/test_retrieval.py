@@ -18,6 +18,7 @@ from assistant.retrieval import (
     open_index,
     rrf,
 )
+from assistant.text import query_form
 
 PASSAGES = [
     Passage(id="p1", title="一次性告知", text="材料不齐全时,一次性告知需要补正的全部材料,并出具补正材料告知书。", source="m002 事项受理", kind="procedure"),
@@ -42,6 +43,21 @@ def test_tokenizer_adds_character_bigrams_and_keeps_service_terms() -> None:
 def test_each_ranker_finds_the_passage_that_shares_the_words(retriever: Retriever, mode: str) -> None:
     hits = retriever.search("材料不齐全要补正什么", k=2, mode=mode)  # type: ignore[arg-type]
     assert hits[0].passage.id == "p1"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        pytest.param("材料不齊全要補正什麼", id="traditional characters"),
+        pytest.param("材料ＢＵ齐全要补正什么", id="full-width letters"),
+        pytest.param("材料唔齐全要补正咩嘢", id="Cantonese function words"),
+    ],
+)
+def test_a_query_is_read_in_the_form_the_knowledge_is_written_in(retriever: Retriever, typed: str) -> None:
+    # jieba and the bigrams only match what the passages spell: 齊全 must meet 齐全
+    hits = retriever.search(typed, k=1, mode="lexical")
+    assert hits and hits[0].passage.id == "p1"
+    assert hits[0].lexical == retriever.search(query_form(typed), k=1, mode="lexical")[0].lexical
 
 
 def test_a_lexical_ranker_with_no_overlap_is_skipped_not_fused(retriever: Retriever) -> None:

@@ -12,7 +12,7 @@ import pytest
 from assistant.checker import Checker
 from assistant.embeddings import Embedder, FakeEmbedder
 from assistant.knowledge import KnowledgeBase
-from assistant.stance import NONE, ReplyHead, StanceHead, fit_stance, neutral, training_rows
+from assistant.stance import NONE, RUDE, ReplyHead, StanceHead, fit_stance, neutral, training_rows
 from assistant.text import key
 
 TRAINING = [
@@ -240,3 +240,49 @@ def test_the_reply_head_does_not_flag_polite_replies_about_touchy_topics(checker
 def test_short_sentences_without_a_negation_cost_no_model_call(checker: Checker) -> None:
     assert checker.semantic_clauses(["好的。", "您好!", "谢谢。"]) == []
     assert checker.semantic_clauses(["不提供。"]) == ["不提供"]
+
+
+def test_the_gate_reads_rude_clauses_from_their_words_and_survives_a_save(head: StanceHead, tmp_path: Path) -> None:
+    assert head.gate is not None and head.gate.labels == [RUDE]
+    rude, polite = head.gate.probabilities(key("你去问别人"))[RUDE], head.gate.probabilities(key("我帮您核对一下"))[RUDE]
+    assert rude > 0.5 > polite
+    head.save(tmp_path / "stance.npz")
+    loaded = StanceHead.load(tmp_path / "stance.npz")
+    assert loaded is not None and loaded.gate is not None
+    assert loaded.gate.probabilities(key("你去问别人"))[RUDE] == pytest.approx(rude)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "reply",
+    [
+        pytest.param("您好,您的材料我都核对过了,身份证和户口本都齐了,我现在就给您录入,大概十分钟,您先坐一下。", id="a long polite reply"),
+        pytest.param("这个问题我不太清楚,我马上问一下同事再答复您。", id="not sure, then finding out"),
+        pytest.param("您先别急,听我说,这个业务不在我们窗口,在二楼12号窗口,我带您过去。", id="a redirect with the window named"),
+    ],
+)
+def test_clauses_the_gate_reads_as_polite_cost_no_model_call(checker: Checker, reply: str) -> None:
+    shipped = checker.thresholds
+    checker.thresholds = dataclasses.replace(shipped, skip=0.0, most=0)
+    try:
+        ungated = checker.semantic_clauses([reply])
+    finally:
+        checker.thresholds = shipped
+    assert ungated  # the lexical gate alone would embed them
+    assert checker.semantic_clauses([reply]) == []
+    assert checker.check(reply).violations == []
+
+
+@pytest.mark.slow
+def test_a_long_rude_reply_embeds_its_likeliest_rude_clauses_up_to_the_limit(checker: Checker) -> None:
+    reply = "您好,材料我看了,我这忙着呢,你自己想办法,别在这儿站着,我没工夫陪你耗,下一位。"
+    shipped = checker.thresholds
+    try:
+        checker.thresholds = dataclasses.replace(shipped, skip=0.0, most=0)
+        every = checker.semantic_clauses([reply])
+        checker.thresholds = dataclasses.replace(shipped, most=1)
+        one = checker.semantic_clauses([reply])
+    finally:
+        checker.thresholds = shipped
+    assert len(every) >= 2 and len(one) == 1 and one[0] in every
+    assert checker.check(reply).violations  # and it is still flagged
