@@ -75,7 +75,7 @@ class Thresholds:
     reply: float = 0.25  # the reply head's probability that an otherwise clean reply breaks a rule…
     reply_clause: float = 0.05  # …fires on its likeliest clause if the stance head gives it this
     skip: float = 0.3  # a clause the stance head's n-gram gate gives less than this is not embedded
-    most: int = 3  # at most this many clauses of a reply are embedded (0: no limit)
+    most: int = 2  # at most this many clauses of a reply are embedded (0: no limit)
 
 
 class Evidence(BaseModel):

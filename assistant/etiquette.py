@@ -142,7 +142,7 @@ class EtiquetteScorer:
         opening = _flag(ctx.opening, "OPENING", heard) and not _flag(ctx.closing, "CLOSING", heard)
         out["greeting"] = (opening, float("greeting" in found), "citizen just arrived")
         out["honorific"] = self._honorific(reply, found)
-        inconvenienced = _flag(ctx.waited, "WAITED", heard) or "REFUSAL" in found
+        inconvenienced = _flag(ctx.waited, "WAITED", heard) or "REFUSAL" in found or "OFFICE_ERROR" in found
         out["apology"] = (inconvenienced, float("apology" in found), "citizen waited or is refused/delayed")
         closing = _flag(ctx.closing, "CLOSING", heard)
         out["farewell"] = (closing, float("farewell" in found), "citizen is leaving")

@@ -216,6 +216,10 @@ from assistant.etiquette import MET_BY_CUES, VETO_CRITERIA, Context, veto_rows
         pytest.param("我们没有搞错,是您家没按时参加年度复核。", None, "no_arguing", True, 0.0, id="the fault put on the citizen's family"),
         pytest.param("您好,热线的菜单是为了分流来电。", "你们这个热线要按好几次键,老人不会操作。", "thanks_feedback", True, 0.0, id="a complaint that the hotline is hard to use"),
         pytest.param("好的,下周一请您带上身份证过来。", "那行,我下周一过去办,先挂了啊。", "farewell", True, 0.0, id="hanging up calls for a farewell"),
+        pytest.param("我查了一下,是上个月录入时出了差错,已经重新录入了。", "我上个月认证过了,怎么养老金没到账?", "apology", True, 0.0, id="the office's own error calls for an apology"),
+        pytest.param("大爷,您别老打断我,先听我说完。", None, "no_arguing", True, 0.0, id="telling an old man off for interrupting"),
+        pytest.param("不过这个不是我们这边慢,是您上季度的申报没做。", None, "no_arguing", True, 0.0, id="not our delay, your missing filing"),
+        pytest.param("这个表格目前只有中文版本,我帮您填。", "你们的表格只有中文,可以有英文吗?", "thanks_feedback", True, 0.0, id="asking for an English form is a suggestion"),
     ],
 )
 def test_criteria_apply_and_are_met(lexical_checker: Checker, reply: str, context: str | None,
