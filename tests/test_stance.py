@@ -160,7 +160,7 @@ def test_the_shipped_head_vetoes_a_nearest_neighbour_hit_of_a_rule_it_does_not_s
     reply = "您说今天不想办了?没问题,材料您收好,下次来直接找我。"
     assert checker.stance is not None and checker.thresholds.veto > 0
     shipped = checker.thresholds
-    checker.thresholds = dataclasses.replace(shipped, veto=0.0)
+    checker.thresholds = dataclasses.replace(shipped, veto=0.0, skip=0.0)  # the gate would not even embed it
     try:
         unvetoed = checker.check(reply).violations
     finally:
