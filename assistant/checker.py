@@ -303,8 +303,8 @@ class Checker:
 
     def _worth_embedding(self, key: str, hits: list[Hit], pending: list[_Pending]) -> list[_Pending]:
         """A model call costs ~100× the rest of a check: clauses whose words say "polite"
-        plainly enough to the stance head's n-gram gate are not embedded (all are when the
-        reply head may speak: it reads them), and of the rest at most ``Thresholds.most``, the
+        plainly enough to the stance head's n-gram gate are not embedded (unless the reply head
+        may speak: it reads every clause), and of the rest at most ``Thresholds.most``, the
         likeliest rude ones, so a long reply costs a few calls, not one per clause."""
         assert self.stance is not None and self.stance.gate is not None
         rude = [self.stance.gate.probabilities(key[p[0] : p[1]])[RUDE] for p in pending]

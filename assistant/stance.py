@@ -41,7 +41,7 @@ def neutral(key: str) -> str:
 
 
 REPLY_C = 16.0  # the reply head's regularisation, by 5-fold CV on dev (evals/tune_stance.py)
-GATE_C = 4.0  # the model gate's regularisation, by 5-fold CV on dev (evals/tune_stance.py)
+GATE_C = 4.0  # the model gate's regularisation: the stance head's C, not tuned (its threshold was, by CV)
 RUDE = "rude"  # the model gate's one label: the clause breaks some rule
 FIT_SETTINGS = (STANCE_C, STANCE_VECTOR_WEIGHT, REPLY_C, GATE_C, STANCE_VERSION)  # what a kept head's key includes
 
