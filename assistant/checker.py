@@ -122,6 +122,8 @@ class _Analysis:
     sentences: list[tuple[int, int]]  # display spans
     hits: list[Hit]
     pending: list[_Pending]
+    # the reply head's reading, taken when clauses are pending and nothing lexical was found
+    reply: dict[str, float] | None = None
 
 
 class Checker:
@@ -297,11 +299,15 @@ class Checker:
             if self.embedder is not None and self.lexical.suspicion(sk.text[s:e], self.thresholds.gate) >= self.thresholds.gate:
                 sentence = next((disp.text[a:b] for a, b in sent_spans if a <= c_start < b), "")
                 pending.append((s, e, disp.text[c_start:c_end], sentence, True))
+        reading = None
+        if pending and not hits and self.stance is not None and self.stance.reply is not None:
+            reading = self.stance.reply.probabilities(sk.text)
         if pending and self.stance is not None and self.stance.gate is not None:
-            pending = self._worth_embedding(sk.text, hits, pending)
-        return _Analysis(disp, sk, kept, sent_spans, hits, pending)
+            reply_may_fire = reading is not None and max(reading.values()) >= self.thresholds.reply
+            pending = self._worth_embedding(sk.text, pending, reply_may_fire)
+        return _Analysis(disp, sk, kept, sent_spans, hits, pending, reading)
 
-    def _worth_embedding(self, key: str, hits: list[Hit], pending: list[_Pending]) -> list[_Pending]:
+    def _worth_embedding(self, key: str, pending: list[_Pending], reply_may_fire: bool) -> list[_Pending]:
         """A model call costs ~100× the rest of a check: clauses whose words say "polite"
         plainly enough to the stance head's n-gram gate are not embedded (unless the reply head
         may speak: it reads every clause), and of the rest at most ``Thresholds.most``, the
@@ -309,18 +315,11 @@ class Checker:
         assert self.stance is not None and self.stance.gate is not None
         rude = [self.stance.gate.probabilities(key[p[0] : p[1]])[RUDE] for p in pending]
         keep = list(range(len(pending)))
-        if not self._reply_may_fire(key, hits):
+        if not reply_may_fire:
             keep = [i for i in keep if rude[i] >= self.thresholds.skip]
         if self.thresholds.most and len(keep) > self.thresholds.most:
             keep = sorted(sorted(keep, key=lambda i: -rude[i])[: self.thresholds.most])
         return [pending[i] for i in keep]
-
-    def _reply_may_fire(self, key: str, hits: list[Hit]) -> bool:
-        """Whether ``_reply_hits`` could fire for a reply with these lexical ``hits``."""
-        assert self.stance is not None
-        if self.stance.reply is None or hits:
-            return False
-        return max(self.stance.reply.probabilities(key).values()) >= self.thresholds.reply
 
     @staticmethod
     def _to_skeleton(kept: list[int], start: int, end: int) -> tuple[int, int]:
@@ -367,10 +366,9 @@ class Checker:
         """For a reply nothing else found rude: the rule the reply head finds likeliest in the
         whole reply, on the clause the stance head thinks likeliest to break it, if it gives that
         clause enough. (Letting it add rules beside other hits mostly added wrong second rules.)"""
-        assert self.stance is not None
-        if self.stance.reply is None or a.hits:
+        probabilities = a.reply
+        if probabilities is None or a.hits:
             return []
-        probabilities = self.stance.reply.probabilities(a.sk.text)
         rule = max(probabilities, key=probabilities.__getitem__)
         p = probabilities[rule]
         best = int(np.argmax([s.get(rule, 0.0) for s in stances]))

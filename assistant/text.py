@@ -187,6 +187,7 @@ def normalise(text: str) -> Normalised:
     return Normalised(text=shown, offsets=tuple(kept_offsets), original=text)
 
 
+@lru_cache(maxsize=4096)  # a question passes several entry points (ask, rank, search)
 def query_form(text: str) -> str:
     """A citizen's question or a search query as the index and the answer heads read it: the
     display form (simplified, half-width, lower case, Cantonese function words in Mandarin),
