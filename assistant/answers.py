@@ -41,7 +41,7 @@ MAX_QUESTION_CHARS = 500
 CANDIDATES = 20  # hybrid hits the passage head may reorder
 RERANK_FOLDS = 5  # the reranker learns from passage heads that did not see the question
 RERANK_MIN = 20  # labelled answerable questions below which the fixed fusion is used
-RERANK_VERSION = 1  # bump when ``rank_features`` changes: kept rerankers are refitted
+RERANK_VERSION = 2  # bump when ``rank_features`` changes: kept rerankers are refitted
 AskExample = tuple[str, bool, str | None]  # a citizen question, answerable?, the passage that answers it
 
 
@@ -188,7 +188,7 @@ class Answerer:
             return hits
         probability = self.passage_head.probabilities(vector, question)
         if self.reranker is not None:
-            score = self.reranker.logits(rank_features(hits, probability))[:, 0]
+            score = self.reranker.logits(rank_features(hits, probability, self.passage_head.nearest(vector)))[:, 0]
             return [hits[i].model_copy(update={"score": round(float(score[i]), 4)}) for i in np.argsort(-score, kind="stable")]
         by_head = sorted(range(len(hits)), key=lambda i: -probability.get(hits[i].passage.id, 0.0))
         fused = rrf([list(range(len(hits))), by_head], weights=[1.0, self.thresholds.passage_weight])
@@ -224,7 +224,7 @@ class Answerer:
                                                   strict=True):  # fmt: skip
                 hits = self.candidates(question, vector)
                 if len(hits) >= 2:
-                    rows.append(rank_features(hits, head.probabilities(vector, question)))
+                    rows.append(rank_features(hits, head.probabilities(vector, question), head.nearest(vector)))
                     targets += [h.passage.id == answer for h in hits]
                     texts += [question] * len(hits)
         if not any(targets) or all(targets):
@@ -407,14 +407,17 @@ class Answerer:
         return _clean(self.checker, self._checked, text)
 
 
-def rank_features(hits: Sequence[Hit], probability: dict[str, float]) -> np.ndarray:
+def rank_features(hits: Sequence[Hit], probability: dict[str, float], nearest: dict[str, float]) -> np.ndarray:
     """Per candidate: its place and scores in the hybrid search (fused, lexical, dense), the
-    passage head's probability (and its log) and its place in the head's ranking."""
+    passage head's probability (and its log) and its place in the head's ranking, and the
+    cosine of the nearest question the head learned for it (and how far below the best)."""
     p = np.array([probability.get(h.passage.id, 0.0) for h in hits])
     by_head = np.empty(len(hits))
     by_head[np.argsort(-p, kind="stable")] = np.arange(len(hits))
+    near = np.array([nearest.get(h.passage.id, -1.0) for h in hits])
     return np.column_stack([1.0 / np.arange(1, len(hits) + 1), [h.score for h in hits], [h.lexical for h in hits],
-                            [h.dense for h in hits], p, np.log(p + 1e-6), 1.0 / (by_head + 1)])  # fmt: skip
+                            [h.dense for h in hits], p, np.log(p + 1e-6), 1.0 / (by_head + 1), near,
+                            near - near.max()])  # fmt: skip
 
 
 def _clean(checker: Checker, verdicts: dict[str, bool], text: str) -> bool:

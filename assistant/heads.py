@@ -72,6 +72,12 @@ class LinearHead:
             return dict(zip(self.ids, (shifted / shifted.sum()).tolist(), strict=True))
         return dict(zip(self.ids, (1.0 / (1.0 + np.exp(-logits))).tolist(), strict=True))
 
+    def nearest(self, vector: np.ndarray) -> dict[str, float]:
+        """Per label, the cosine of ``vector`` with the nearest training text of that label: a
+        neighbour's reading, which a linear head smooths away for rarely asked passages."""
+        similarity = np.where(self._labels, (self._vectors @ vector)[:, None], -1.0).max(axis=0)
+        return dict(zip(self.ids, similarity.tolist(), strict=True))
+
     def logits(self, vectors: np.ndarray) -> np.ndarray:
         """(len(vectors), labels) raw scores for rows of features, for a head without n-grams."""
         return np.asarray(vectors @ self.weights.T + self.bias)

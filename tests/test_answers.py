@@ -124,12 +124,15 @@ def test_the_scope_head_decides_new_voices_mostly_right(answerer: Answerer) -> N
 def test_rank_features_place_each_candidate_in_both_rankings() -> None:
     hits = [Hit(passage=Passage(id=f"p{i}", title="t", text="x", source="s", kind="procedure"),
                 score=1.0 - i / 10, lexical=0.5 * i, dense=0.8 - i / 10) for i in range(3)]  # fmt: skip
-    features = rank_features(hits, {"p2": 0.7, "p0": 0.2, "p1": 0.1})
-    assert features.shape == (3, 7)
+    features = rank_features(hits, {"p2": 0.7, "p0": 0.2, "p1": 0.1}, {"p0": 0.9, "p2": 0.95})
+    assert features.shape == (3, 9)
     assert features[:, 0].tolist() == [1.0, 0.5, pytest.approx(1 / 3)]  # place in the hybrid search
     assert features[:, 2].tolist() == [0.0, 0.5, 1.0] and features[:, 3].tolist() == pytest.approx([0.8, 0.7, 0.6])
     assert features[:, 4].tolist() == [0.2, 0.1, 0.7]  # the passage head's probability
     assert features[:, 6].tolist() == [0.5, pytest.approx(1 / 3), 1.0]  # place in the head's ranking
+    # the nearest learned question of each (none for p1) and how far below the best it is
+    assert features[:, 7].tolist() == [0.9, -1.0, 0.95]
+    assert features[:, 8].tolist() == pytest.approx([-0.05, -1.95, 0.0])
 
 
 def test_the_reranker_is_learned_from_labelled_questions_and_kept(

@@ -220,6 +220,12 @@ from assistant.etiquette import MET_BY_CUES, VETO_CRITERIA, Context, veto_rows
         pytest.param("大爷,您别老打断我,先听我说完。", None, "no_arguing", True, 0.0, id="telling an old man off for interrupting"),
         pytest.param("不过这个不是我们这边慢,是您上季度的申报没做。", None, "no_arguing", True, 0.0, id="not our delay, your missing filing"),
         pytest.param("这个表格目前只有中文版本,我帮您填。", "你们的表格只有中文,可以有英文吗?", "thanks_feedback", True, 0.0, id="asking for an English form is a suggestion"),
+        pytest.param("等候区是按标准配的,年内会改造。", "你们这等候区也太简陋了,连个靠背都没有。", "thanks_feedback", True, 0.0, id="a bare waiting room is a complaint"),
+        pytest.param("查了一下,是这个月核发时漏算了护理费,下周补上。", "我的补贴怎么少了一百?", "apology", True, 0.0, id="the office left an item out of the sum"),
+        pytest.param("审核已经到复核环节了,办结后短信通知您。", "我上个月交的材料,怎么还在审核?", "time_given", True, 0.0, id="still being reviewed asks when"),
+        pytest.param("这次没批下来,结果已经出了,请您理解。", None, "refusal_reason", True, 0.0, id="not approved is a refusal that owes a reason"),
+        pytest.param("这个每年都要报,您拖着不报,被罚也怪不了别人。", None, "no_arguing", True, 0.0, id="your own delay, blame no one else"),
+        pytest.param("好的,材料齐了会电话通知您。回去路上慢一点,注意安全。", "那我先回去了。", "farewell", True, 1.0, id="take care on the way home is a farewell"),
     ],
 )
 def test_criteria_apply_and_are_met(lexical_checker: Checker, reply: str, context: str | None,

@@ -38,3 +38,12 @@ def test_a_kept_head_scores_like_the_fitted_one(tmp_path: Path, gram_weight: flo
     assert kept is not None and (kept.grams is None) == (gram_weight == 0.0)
     for text, vector in zip(TEXTS, NOISE, strict=True):
         assert kept.probabilities(vector, text) == pytest.approx(head.probabilities(vector, text), abs=1e-6)
+
+
+def test_nearest_reads_the_closest_training_text_of_each_label() -> None:
+    vectors = np.eye(4, dtype=np.float32)
+    head = LinearHead.fit_exclusive(["a", "b"], ["w", "x", "y", "z"], vectors, ["a", "a", "b", "b"], 1.0)
+    query = np.array([0.6, 0.0, 0.8, 0.0], dtype=np.float32)  # nearest "a" text is w, nearest "b" is y
+    assert head.nearest(query) == pytest.approx({"a": 0.6, "b": 0.8})
+    kept_vectors = np.array([[0.0, 1.0, 0.0, 0.0]], dtype=np.float32)
+    assert head.nearest(kept_vectors[0]) == pytest.approx({"a": 1.0, "b": 0.0})
