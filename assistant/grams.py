@@ -12,6 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -40,15 +41,13 @@ class CharGrams:
 
     def features(self, key: str) -> tuple[list[int], np.ndarray]:
         """The text's sublinear tf-idf, L2-normalised, as (columns, values)."""
-        # slicing by mapping str.__getitem__ over cached slices, and looking the grams up with
-        # map(dict.get), run in C; plain Python beats numpy for the few dozen grams of a reply
+        # slicing by mapping str.__getitem__ over cached slices, looking the grams up with
+        # map(dict.get) and counting them all run in C (grams outside the vocabulary count
+        # under None, dropped after); plain Python beats numpy for the few dozen grams of a reply
         get, idf = self._column.get, self._idf
-        counts = Counter(
-            j
-            for n in range(NGRAMS[0], NGRAMS[1] + 1)
-            for j in map(get, map(key.__getitem__, _slices(n, len(key))))
-            if j is not None
-        )
+        counts = Counter(chain.from_iterable(map(get, map(key.__getitem__, _slices(n, len(key))))
+                                             for n in range(NGRAMS[0], NGRAMS[1] + 1)))  # fmt: skip
+        counts.pop(None, None)
         columns = list(counts)
         weights = [idf[j] * (1.0 + math.log(c)) if c > 1 else idf[j] for j, c in counts.items()]
         norm = math.sqrt(sum(w * w for w in weights))

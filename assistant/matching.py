@@ -122,7 +122,8 @@ class LexicalMatcher:
                 if len(entry.key) < HOMOPHONE_MIN and not _is_whole_sentence(start, end_index + 1, sentences):
                     continue
                 typed = sk.text[start : end_index + 1]
-                same = sum(a == b for a, b in zip(typed, entry.key, strict=True))
+                # a syllable typed in letters counts as right: the writer spelled that sound
+                same = sum(a == b or TYPED_SYLLABLE.match(a) is not None for a, b in zip(typed, entry.key, strict=True))
                 # at least half the characters must be right, or 布置到 would be 不知道
                 if typed != entry.key and same * 2 >= len(entry.key):
                     score = same / len(entry.key)

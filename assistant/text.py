@@ -220,25 +220,52 @@ def _pick(values: Sequence[Any], indices: list[int]) -> tuple[Any, ...]:
     return itemgetter(*indices)(values)  # type: ignore[no-any-return]
 
 
-_LATIN_RUN = re.compile(r"[a-z]{2,6}")
+_LATIN_RUN = re.compile(r"[a-z]{2,}")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def pinyin_runs(display_text: str) -> dict[int, tuple[int, str]]:
-    """Latin runs typed for a Han character ("不zhi道", "问bie人"): start → (end, syllable
-    code). Only a whole toneless syllable of two or more letters next to a Han character
-    counts, so "APP", "ok" or "sb" stay as typed."""
+    """Latin runs typed for Han characters ("不zhi道", "问bie人", "xia ban le"): start → (end,
+    syllable code), one entry per syllable. A run counts when it is a whole toneless syllable
+    of two or more letters next to a Han character, or splits into syllables and sits next to
+    a Han character or in a text whose every Latin run splits so (a reply typed all in pinyin:
+    spaces are gone by now). So "APP", "ok", "sb" or English words stay as typed."""
     runs: dict[int, tuple[int, str]] = {}
-    if not display_text.isascii():
-        syllables = _syllables()
-        for m in _LATIN_RUN.finditer(display_text):
-            start, end = m.span()
-            code = syllables.get(m.group())
-            beside_han = (start > 0 and _HAN.match(display_text[start - 1])) or (
-                end < len(display_text) and _HAN.match(display_text[end]))  # fmt: skip
-            if code and beside_han:
-                runs[start] = (end, code)
+    found = [(m.start(), m.end(), m.group()) for m in _LATIN_RUN.finditer(display_text)]
+    if not found:
+        return runs
+    syllables = _syllables()
+    split = [_split_syllables(word) for _, _, word in found]
+    all_pinyin = all(split)
+    for (start, end, word), parts in zip(found, split, strict=True):
+        beside_han = (start > 0 and _HAN.match(display_text[start - 1])) or (
+            end < len(display_text) and _HAN.match(display_text[end]))  # fmt: skip
+        if len(word) >= 2 and word in syllables and beside_han:
+            runs[start] = (end, syllables[word])
+        elif parts and len(parts) >= 2 and (beside_han or all_pinyin):
+            for offset, length in parts:
+                runs[start + offset] = (start + offset + length, syllables[word[offset : offset + length]])
     return runs
+
+
+@lru_cache(maxsize=4096)
+def _split_syllables(word: str) -> tuple[tuple[int, int], ...] | None:
+    """(offset, length) of each syllable of ``word`` spelled out in pinyin, longest syllables
+    first (xian is 先, not 西安), or None when it does not split into syllables. One-letter
+    syllables are the vowels a, e, o only (not n or m, which would split English words)."""
+    if len(word) > 40:
+        return None
+    syllables = _syllables()
+    best: list[tuple[tuple[int, int], ...] | None] = [None] * (len(word) + 1)
+    best[len(word)] = ()
+    for i in range(len(word) - 1, -1, -1):
+        for length in range(min(6, len(word) - i), 0, -1):
+            rest = best[i + length]
+            part = word[i : i + length]
+            if rest is not None and part in syllables and (length > 1 or part in "aeo"):
+                best[i] = ((i, length), *((o, n) for o, n in rest))
+                break
+    return best[0]
 
 
 def skeleton_indices(display_text: str) -> list[int]:

@@ -94,12 +94,27 @@ def test_a_pinyin_syllable_typed_for_a_character_spans_all_its_letters() -> None
 
 
 @pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        pytest.param("xia ban le, ming tian zai lai", "下班了明天再来", id="a reply typed all in pinyin, syllable by syllable"),
+        pytest.param("buzhidao", "不知道", id="syllables run together"),
+        pytest.param("我们xianzai办不了", "我们现在办不了", id="a run of syllables beside Han characters"),
+        pytest.param("ting bu dong ren hua a", "听不懂人话啊", id="a one-vowel syllable at the end"),
+    ],
+)
+def test_a_reply_typed_in_pinyin_reads_as_its_characters(typed: str, meant: str) -> None:
+    assert pinyin_key(skeleton(normalise(typed)).text) == pinyin_key(meant)
+
+
+@pytest.mark.parametrize(
     "typed",
     [
         pytest.param("APP上有", id="an English word is not a syllable"),
         pytest.param("你是sb吧", id="letters that are not a syllable"),
         pytest.param("a岗休假", id="single letters are too ambiguous"),
         pytest.param("zhi", id="no Han character beside it"),
+        pytest.param("Please wait a moment, he can help you.", id="an English sentence: not every word splits into syllables"),
+        pytest.param("请下载app,扫码ok", id="app and ok are no syllables"),
     ],
 )
 def test_latin_letters_that_are_not_a_typed_syllable_stay(typed: str) -> None:
