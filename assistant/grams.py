@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -45,9 +45,10 @@ class CharGrams:
         # map(dict.get) and counting them all run in C (grams outside the vocabulary count
         # under None, dropped after); plain Python beats numpy for the few dozen grams of a reply
         get, idf = self._column.get, self._idf
-        counts = Counter(chain.from_iterable(map(get, map(key.__getitem__, _slices(n, len(key))))
-                                             for n in range(NGRAMS[0], NGRAMS[1] + 1)))  # fmt: skip
-        counts.pop(None, None)
+        found = Counter(chain.from_iterable(map(get, map(key.__getitem__, _slices(n, len(key))))
+                                            for n in range(NGRAMS[0], NGRAMS[1] + 1)))  # fmt: skip
+        found.pop(None, None)
+        counts = cast("Counter[int]", found)
         columns = list(counts)
         weights = [idf[j] * (1.0 + math.log(c)) if c > 1 else idf[j] for j, c in counts.items()]
         norm = math.sqrt(sum(w * w for w in weights))
