@@ -226,6 +226,10 @@ from assistant.etiquette import MET_BY_CUES, VETO_CRITERIA, Context, veto_rows
         pytest.param("这次没批下来,结果已经出了,请您理解。", None, "refusal_reason", True, 0.0, id="not approved is a refusal that owes a reason"),
         pytest.param("这个每年都要报,您拖着不报,被罚也怪不了别人。", None, "no_arguing", True, 0.0, id="your own delay, blame no one else"),
         pytest.param("好的,材料齐了会电话通知您。回去路上慢一点,注意安全。", "那我先回去了。", "farewell", True, 1.0, id="take care on the way home is a farewell"),
+        pytest.param("每个月二十号打到您卡上。", "补贴每个月啥时候到账?", "time_given", True, 1.0, id="a day of the month in Chinese numerals"),
+        pytest.param("您这也填得太乱了,重新填一张吧。", None, "no_arguing", True, 0.0, id="scolding a messy form"),
+        pytest.param("手续在网上也能办。", "（一位大爷急匆匆跑进来）同志,我办个手续。", "greeting", True, 0.0, id="rushing in is an arrival"),
+        pytest.param("按照《道路交通安全法》,外国驾照不能直接驾驶,请您理解。", None, "refusal_reason", True, 1.0, id="the named law is the reason"),
     ],
 )
 def test_criteria_apply_and_are_met(lexical_checker: Checker, reply: str, context: str | None,
