@@ -32,6 +32,7 @@ class LinearHead:
         self._column = {b: i for i, b in enumerate(ids)}
         # the training texts, to show the nearest positive one as evidence
         self._texts, self._vectors, self._labels = texts, vectors, labels
+        self._groups: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # for ``nearest``
 
     @classmethod
     def fit(cls, ids: list[str], texts: list[str], vectors: np.ndarray, labels: np.ndarray,
@@ -75,7 +76,17 @@ class LinearHead:
     def nearest(self, vector: np.ndarray) -> dict[str, float]:
         """Per label, the cosine of ``vector`` with the nearest training text of that label: a
         neighbour's reading, which a linear head smooths away for rarely asked passages."""
-        similarity = np.where(self._labels, (self._vectors @ vector)[:, None], -1.0).max(axis=0)
+        sims = self._vectors @ vector
+        if self.exclusive:  # one label a row: the rows grouped by label once, then one reduceat
+            if self._groups is None:
+                order = np.argsort(self._labels.argmax(axis=1), kind="stable")
+                counts = self._labels.sum(axis=0)
+                self._groups = (order, np.concatenate([[0], np.cumsum(counts)[:-1]]), counts > 0)
+            order, starts, present = self._groups
+            best = np.maximum.reduceat(sims[order], np.minimum(starts, len(order) - 1))
+            similarity = np.where(present, best, -1.0)
+        else:
+            similarity = np.where(self._labels, sims[:, None], -1.0).max(axis=0)
         return dict(zip(self.ids, similarity.tolist(), strict=True))
 
     def logits(self, vectors: np.ndarray) -> np.ndarray:

@@ -47,3 +47,14 @@ def test_nearest_reads_the_closest_training_text_of_each_label() -> None:
     assert head.nearest(query) == pytest.approx({"a": 0.6, "b": 0.8})
     kept_vectors = np.array([[0.0, 1.0, 0.0, 0.0]], dtype=np.float32)
     assert head.nearest(kept_vectors[0]) == pytest.approx({"a": 1.0, "b": 0.0})
+
+
+def test_nearest_of_a_multinomial_head_matches_the_brute_force_reading() -> None:
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(300, 16)).astype(np.float32)
+    ids = [f"p{i}" for i in range(7)]
+    targets = [ids[(i * 5) % 7] for i in range(300)]  # labels interleaved, not grouped
+    head = LinearHead.fit_exclusive(ids, [str(i) for i in range(300)], vectors, targets, 1.0)
+    for query in rng.normal(size=(20, 16)).astype(np.float32):
+        brute = np.where(head._labels, (vectors @ query)[:, None], -1.0).max(axis=0)
+        assert [head.nearest(query)[i] for i in ids] == pytest.approx(brute.tolist(), abs=1e-5)
