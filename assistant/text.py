@@ -240,7 +240,7 @@ def pinyin_runs(display_text: str) -> dict[int, tuple[int, str]]:
     for (start, end, word), parts in zip(found, split, strict=True):
         beside_han = (start > 0 and _HAN.match(display_text[start - 1])) or (
             end < len(display_text) and _HAN.match(display_text[end]))  # fmt: skip
-        if len(word) >= 2 and word in syllables and beside_han:
+        if word in syllables and beside_han:  # the run pattern asks for two letters or more
             runs[start] = (end, syllables[word])
         elif parts and len(parts) >= 2 and (beside_han or all_pinyin):
             for offset, length in parts:
@@ -263,7 +263,7 @@ def _split_syllables(word: str) -> tuple[tuple[int, int], ...] | None:
             rest = best[i + length]
             part = word[i : i + length]
             if rest is not None and part in syllables and (length > 1 or part in "aeo"):
-                best[i] = ((i, length), *((o, n) for o, n in rest))
+                best[i] = ((i, length), *rest)
                 break
     return best[0]
 
