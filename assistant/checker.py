@@ -76,6 +76,7 @@ class Thresholds:
     reply_clause: float = 0.05  # …fires on its likeliest clause if the stance head gives it this
     skip: float = 0.3  # a clause the stance head's n-gram gate gives less than this is not embedded
     most: int = 2  # at most this many clauses of a reply are embedded (0: no limit)
+    agree: float = 0.05  # a model-based hit's rule must get this much from the reply head (0: off)
 
 
 class Evidence(BaseModel):
@@ -361,6 +362,28 @@ class Checker:
                         a.hits.append(hit)
             if stances:
                 a.hits += self._reply_hits(a, stances, vectors)
+            self._agree(a, vectors)
+
+    def _agree(self, a: _Analysis, vectors: dict[str, np.ndarray]) -> None:
+        """Drop a model-based hit whose rule the reply head, reading the whole reply, all but
+        rules out: two views that disagree were mostly a polite clause read alone or a wrong
+        rule. The reply head's own likeliest rule, if it is sure enough, takes the dropped
+        clause instead (5-fold CV on dev, evals/tune_checker.py)."""
+        if not self.thresholds.agree or self.stance is None or self.stance.reply is None:
+            return
+        if not any(h.kind == "semantic" for h in a.hits):
+            return
+        reading = a.reply if a.reply is not None else self.stance.reply.probabilities(a.sk.text)
+        dropped = [h for h in a.hits if h.kind == "semantic" and reading.get(h.rule, 1.0) < self.thresholds.agree]
+        if not dropped:
+            return
+        a.hits = [h for h in a.hits if h not in dropped]
+        rule = max(reading, key=reading.__getitem__)
+        p = reading[rule]
+        clause = next((c for s, e, c, _, _ in a.pending if (s, e) == (dropped[0].start, dropped[0].end)), None)
+        if p >= self.thresholds.reply and clause is not None and all(h.rule != rule for h in a.hits):
+            a.hits.append(self._rule_hit(rule, vectors[clause], dropped[0].start, dropped[0].end, round(p, 3),
+                                         f"reply head p={p:.2f}, not the {dropped[0].rule} read in this clause alone"))  # fmt: skip
 
     def _reply_hits(self, a: _Analysis, stances: list[dict[str, float]], vectors: dict[str, np.ndarray]) -> list[Hit]:
         """For a reply nothing else found rude: the rule the reply head finds likeliest in the

@@ -174,8 +174,11 @@ class EtiquetteScorer:
         informal = len(YOU_R.findall(reply))
         formal = reply.count("您")
         if informal + formal:
+            if not informal and "REQUEST" in found and "PLEASE" not in found:
+                # the manuals ask for 请 before a request, not only 您 ("请您输一下密码")
+                return True, 0.75, f"您 ×{formal}, but a request without 请"
             return True, formal / (formal + informal), f"您 ×{formal}, 你 ×{informal}"
-        if "BARE_ORDER" in found and "SOFTENED" not in found:
+        if found & {"BARE_ORDER", "REQUEST"} and "SOFTENED" not in found:
             return True, 0.5, "an order without 请"
         return False, 1.0, ""  # Chinese drops pronouns freely: only 你 or a bare order costs points
 

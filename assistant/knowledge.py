@@ -144,7 +144,7 @@ class Criterion(Model):
 
 # The signals etiquette.py reads: the moment from the citizen's words, what the reply did
 SIGNAL_IDS = ("OPENING", "WAITED", "CLOSING", "MATERIALS", "ASKS_WHEN", "FEEDBACK", "MISSING", "REDIRECT",
-              "REFUSAL", "ENUMERATION", "COMPLETE", "DEFERRED", "BARE_ORDER", "SOFTENED", "FOLLOW_UP", "FLOOR")  # fmt: skip
+              "REFUSAL", "ENUMERATION", "COMPLETE", "DEFERRED", "BARE_ORDER", "SOFTENED", "REQUEST", "PLEASE", "FOLLOW_UP", "FLOOR")  # fmt: skip
 
 
 class Signal(Model):

@@ -160,7 +160,7 @@ def test_the_shipped_head_vetoes_a_nearest_neighbour_hit_of_a_rule_it_does_not_s
     reply = "您说今天不想办了?没问题,材料您收好,下次来直接找我。"
     assert checker.stance is not None and checker.thresholds.veto > 0
     shipped = checker.thresholds
-    checker.thresholds = dataclasses.replace(shipped, veto=0.0, skip=0.0)  # the gate would not even embed it
+    checker.thresholds = dataclasses.replace(shipped, veto=0.0, skip=0.0, agree=0.0)  # the gate would not even embed it
     try:
         unvetoed = checker.check(reply).violations
     finally:
@@ -214,6 +214,24 @@ def test_the_reply_head_catches_a_rude_clause_the_stance_head_alone_doubts(check
     violation, = checker.check(reply).violations
     assert violation.rule == "impatient" and violation.evidence.detail.startswith("reply head p=")
     assert "手都乱了" in violation.matched
+
+
+@pytest.mark.slow
+def test_a_model_hit_the_reply_head_rules_out_gives_way_to_the_reply_heads_rule(checker: Checker) -> None:
+    # "您快点儿" read alone sounds like closing time to the stance head; the whole reply (a queue
+    # behind, an old man typing slowly) is impatience, and the reply head gives closing_time ~0
+    reply = "大爷,您快点儿,后面还有人等着呢,来,我帮您输,您的名字是哪几个字?"
+    assert checker.stance is not None and checker.stance.reply is not None and checker.thresholds.agree > 0
+    shipped = checker.thresholds
+    checker.thresholds = dataclasses.replace(shipped, agree=0.0)
+    try:
+        alone = checker.check(reply).violations
+    finally:
+        checker.thresholds = shipped
+    assert [v.rule for v in alone] == ["closing_time"]
+    violation, = checker.check(reply).violations
+    assert violation.rule == "impatient" and "not the closing_time" in violation.evidence.detail
+    assert violation.matched == alone[0].matched
 
 
 @pytest.mark.slow
