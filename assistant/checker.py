@@ -76,7 +76,7 @@ class Thresholds:
     reply_clause: float = 0.05  # …fires on its likeliest clause if the stance head gives it this
     skip: float = 0.3  # a clause the stance head's n-gram gate gives less than this is not embedded
     most: int = 2  # at most this many clauses of a reply are embedded (0: no limit)
-    agree: float = 0.05  # a model-based hit's rule must get this much from the reply head (0: off)
+    agree: float = 0.1  # a model-based hit's rule must get this much from the reply head (0: off)
 
 
 class Evidence(BaseModel):
@@ -451,6 +451,9 @@ class Checker:
         before, after = a.disp.text[s_start:d_start], a.disp.text[d_end:s_end]
         if _quoted(before, after):
             return True  # quoted: the reply talks *about* the phrase (reports, rules, apologies)
+        mark = QUOTES.search(a.disp.text, d_start, d_end)
+        if mark and _quoted(a.disp.text[s_start : mark.end()], after):
+            return True  # the skeleton folded 说“说了… into one 说: the phrase still starts inside the quote
         texts = {"before": before, "after": after, "sentence": a.disp.text[s_start:s_end], "later": a.disp.text[s_end:],
                  "match": a.disp.text[d_start:d_end]}  # fmt: skip
         scopes, gate = self._exemptions[hit.rule]

@@ -26,6 +26,8 @@ TYPED_SYLLABLE = re.compile("[\ue000-\uf8ff]")  # a syllable typed in pinyin let
 HOMOPHONE_MIN = 3  # shorter homophones collide with ordinary words (不行 / 步行): whole sentences only
 
 
+_NEGATIONS = frozenset("不没别甭莫勿无非")
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One banned wording: a manual phrase or one of our variants, under its rule."""
@@ -137,6 +139,8 @@ class LexicalMatcher:
         if best is None:
             return None
         entry = self._fuzzy[best[0]]
+        if not _NEGATIONS.intersection(entry.key) <= _NEGATIONS.intersection(clause_key):
+            return None  # one character off, but the one that turns 不是我的事 into 是我的事
         return Hit(entry.rule, offset, offset + len(clause_key), "fuzzy", entry.text,
                    round(best[1] / 100, 3), "similar wording")  # fmt: skip
 

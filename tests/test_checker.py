@@ -86,6 +86,18 @@ def test_check_many_equals_check_one_by_one(lexical_checker: Checker) -> None:
     assert batch == [lexical_checker.check(r, c) for r, c in replies]
 
 
+def test_fuzzy_match_never_drops_the_negation(lexical_checker: Checker) -> None:
+    # one character off is close enough, unless that character is the 不 that makes it rude
+    matcher = lexical_checker.lexical
+    key = next(e.key for e in matcher._fuzzy if "不" in e.key[1:-1] and len(e.key) >= 8 and e.key.count("不") == 1)
+    typo = key[:-1] + "啊"
+    hit = matcher.fuzzy_hit(typo, 0)
+    assert hit is not None and hit.kind == "fuzzy"
+    dropped = matcher.fuzzy_hit(key.replace("不", ""), 0)
+    assert dropped is None or "不" not in dropped.variant
+    assert lexical_checker.check("是我的事,我一定跟到底。").violations == []
+
+
 def test_fuzzy_window_skips_only_wordings_that_cannot_reach_the_cutoff(lexical_checker: Checker) -> None:
     """Over every clause length, the closest wording is the one a scan of all wordings finds."""
     from rapidfuzz import fuzz, process
