@@ -24,9 +24,8 @@ EvidenceKind = Literal["exact", "normalised", "fuzzy", "semantic"]
 SHORT_KEY = 2  # keys this short ("不行", "没有") only count when they are a whole sentence
 TYPED_SYLLABLE = re.compile("[\ue000-\uf8ff]")  # a syllable typed in pinyin letters (text.pinyin_runs)
 HOMOPHONE_MIN = 3  # shorter homophones collide with ordinary words (不行 / 步行): whole sentences only
+_NEGATIONS = frozenset("不没别甭莫勿无非")  # a fuzzy match must keep every one its wording has
 
-
-_NEGATIONS = frozenset("不没别甭莫勿无非")
 
 @dataclass(frozen=True, slots=True)
 class Entry:
