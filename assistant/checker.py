@@ -248,6 +248,8 @@ class Checker:
         knowledge, replies = self._stance_data(examples)
         texts = list(dict.fromkeys([t for t, _ in knowledge] + [c for clauses_, _ in replies for c in clauses_]))
         vector_of = dict(zip(texts, self.embedder.embed(texts), strict=True))
+        if isinstance(self.embedder, CachedEmbedder):
+            self.embedder.release()  # the fit's transient and the model together near 1.5 GB
         reply_keys = [key(normalise(text).text) for text, _ in examples]
         return fit_stance(knowledge, replies, {t: key(t) for t in texts}, vector_of, regularisation, vector_weight,
                           reply_keys)  # fmt: skip

@@ -222,6 +222,12 @@ class CachedEmbedder:
     def load(self) -> Embedder:
         return self.inner
 
+    def release(self) -> None:
+        """Drop the model (≈ 450 MB with its buffers) until a text is missing again; only a
+        cache that can load it back does. Fitting a head needs vectors, not the model."""
+        if self._loader is not None:
+            self._inner = None
+
     @property
     def loaded(self) -> bool:
         """Whether the model itself has been loaded (it is only when a text was missing)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.grams import CharGrams
+from assistant.grams import CharGrams, dense_csr
 from assistant.text import key
 
 
@@ -115,7 +115,7 @@ def _features(texts: list[str], vectors: np.ndarray, gram_weight: float) -> tupl
 
     keys = [key(t) for t in texts]
     grams = CharGrams.fit(keys)
-    return sparse.hstack([sparse.csr_matrix(standard), grams.matrix(keys) * gram_weight]).tocsr(), mean, scale, grams
+    return sparse.hstack([dense_csr(standard), grams.matrix(keys) * gram_weight], format="csr"), mean, scale, grams
 
 
 def _fold(coef: np.ndarray, intercept: np.ndarray, mean: np.ndarray, scale: np.ndarray, grams: CharGrams | None,

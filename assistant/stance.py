@@ -109,12 +109,11 @@ class StanceHead:
         """``keys[i]`` (a clause skeleton) with e5 ``vectors[i]`` has label ``targets[i]``;
         ``regularisation`` is scikit-learn's C, ``vector_weight`` scales the vector's columns
         against the unit-length n-gram part."""
-        from scipy import sparse
         from sklearn.linear_model import LogisticRegression
 
         keys = [neutral(k) for k in keys]
         grams = CharGrams.fit(keys)
-        features = sparse.hstack([grams.matrix(keys), sparse.csr_matrix(vectors * vector_weight)]).tocsr()
+        features = grams.beside(keys, vectors * vector_weight)
         model = LogisticRegression(C=regularisation, max_iter=3000).fit(features, list(targets))
         width = len(grams.vocabulary)
         coef = np.asarray(model.coef_, dtype=np.float32)

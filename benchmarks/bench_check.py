@@ -58,11 +58,12 @@ def main() -> None:
     report: dict[str, object] = {"model": settings.model_dir.name, "replies": len(items)}
     report["lexical"] = {"batch_replies_per_s": batch_rate(lexical, repeated), **single_latency(lexical, items)}
     started = time.perf_counter()
-    model = load_embedder(settings)
-    model = model.load() if isinstance(model, CachedEmbedder) else model  # cold: no vector cache at all
-    semantic = Checker(kb, model, cache_size=0)
-    semantic.load_stance(settings)  # as users get it (fitted once, then kept in .cache/heads)
-    semantic.load_veto(settings)
+    cached = load_embedder(settings)
+    # as users get it: the heads fitted once (the model released while they fit), then kept
+    loaded = Checker.from_settings(settings, cached)
+    model = cached.load() if isinstance(cached, CachedEmbedder) else cached
+    semantic = Checker(kb, model, cache_size=0, stance=loaded.stance)  # cold: no vector cache at all
+    semantic.etiquette.veto = loaded.etiquette.veto
     report["model_and_checker_load_s"] = round(time.perf_counter() - started, 2)
     report["semantic_cold"] = {"batch_replies_per_s": batch_rate(semantic, items), **single_latency(semantic, items)}
     gated = sum(len(semantic._analyse(t).pending) for t, _ in items)

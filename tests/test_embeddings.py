@@ -70,6 +70,29 @@ def test_the_model_loads_on_the_first_text_that_is_not_cached(tmp_path: Path) ->
     assert loads == [1]
 
 
+def test_a_released_model_loads_again_on_the_next_missing_text(tmp_path: Path) -> None:
+    loads: list[int] = []
+
+    def loader() -> Embedder:
+        loads.append(1)
+        return FakeEmbedder()
+
+    cached = CachedEmbedder(loader=loader, name="fake-256", path=tmp_path / "none.npz")
+    first = cached.embed(["您好"])
+    cached.release()
+    assert not cached.loaded
+    np.testing.assert_allclose(cached.embed(["您好"]), first)  # cached: no reload
+    assert loads == [1]
+    cached.embed(["再见"])
+    assert loads == [1, 1] and cached.loaded
+
+
+def test_a_model_given_without_a_loader_is_kept_on_release() -> None:
+    cached = CachedEmbedder(FakeEmbedder())
+    cached.release()
+    assert cached.loaded and cached.embed(["再见"]).shape == (1, 256)
+
+
 def test_what_users_type_is_not_saved(tmp_path: Path) -> None:
     path = tmp_path / "vectors.npz"
     cached = CachedEmbedder(FakeEmbedder(), path=path)

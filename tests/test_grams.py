@@ -39,3 +39,20 @@ def test_score_applies_weights_to_the_features() -> None:
     weights = np.arange(2 * len(grams.vocabulary), dtype=np.float32).reshape(2, -1)
     dense = grams.matrix(["别人别人"]).toarray()[0]
     assert np.allclose(grams.score(weights, "别人别人"), weights @ dense, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("rows", "width"),
+    [
+        pytest.param(3, 4, id="vectors beside the n-grams"),
+        pytest.param(3, 0, id="a head without vector columns"),
+        pytest.param(0, 4, id="no rows"),
+    ],
+)
+def test_dense_columns_stand_beside_the_ngrams_unchanged(rows: int, width: int) -> None:
+    grams = CharGrams.fit(TRAINING)
+    keys = (["你问别人去", "别人那边问问", ""] * 2)[:rows]
+    dense = np.arange(rows * width, dtype=np.float32).reshape(rows, width) - 2.5
+    stacked = grams.beside(keys, dense)
+    assert stacked.format == "csr" and stacked.shape == (rows, len(grams.vocabulary) + width)
+    assert np.array_equal(stacked.toarray(), np.hstack([grams.matrix(keys).toarray(), dense]))
