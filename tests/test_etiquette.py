@@ -238,6 +238,11 @@ from assistant.etiquette import MET_BY_CUES, VETO_CRITERIA, Context, veto_rows
         pytest.param("没关系,不过表上其实写得挺清楚的,我给您一张新表。", None, "no_arguing", True, 0.0, id="the form was plain enough"),
         pytest.param("领卡的时候应该就说过要激活的,请您输一下密码。", None, "no_arguing", True, 0.0, id="you were told when you collected it"),
         pytest.param("目前装修这一项提不了,您看看有没有别的办法吧。", None, "refusal_reason", True, 0.0, id="cannot be drawn is a refusal"),
+        pytest.param("好的,下午您直接到3号窗口找我。", "行,那我下午再来。", "farewell", True, 0.0, id="coming back this afternoon is leaving"),
+        pytest.param("感谢您提出这个问题,我们会反映给中心,近期增加坐席。", "你们电话总是占线,很难打进来。", "thanks_feedback", True, 1.0,
+                     id="always engaged is a complaint, and thanks for raising it is thanks"),
+        pytest.param("我们是按时寄出的,慢了是快递的原因,我帮您查一下单号。", None, "no_arguing", True, 0.0, id="the delay put on the courier"),
+        pytest.param("请您在右下角申请人处签个名。", None, "redirect_named", False, 1.0, id="where to sign on a form is not a redirect"),
     ],
 )
 def test_criteria_apply_and_are_met(lexical_checker: Checker, reply: str, context: str | None,
