@@ -53,6 +53,10 @@ from assistant.text import Normalised, clauses, key, normalise, sentences, skele
 
 STRENGTH = {"exact": 3, "normalised": 2, "fuzzy": 1, "semantic": 0}
 QUOTES = re.compile(r"[\"'“”‘’「」『』《》]")
+# an echo question: at most a few characters around the span, then a denial or reassurance
+ECHO_BEFORE = 8
+ECHO_ASKED = re.compile(r"[^,。!;]{0,8}\?\s*$")
+ECHO_DENIED = re.compile(r"\s*(不用|不会的|没事|没关系|不要紧|当然(不是|不会|可以|能)|哪能|哪会|谁说|怎么会|放心|别担心|不是的|不不)")
 PAIRED_QUOTES = ("“”", "‘’", "「」", "『』", "《》")
 MAX_REPLY_CHARS = 5000
 SPEECH_QUOTES = re.compile(r"[\"'“”‘’「」『』]")  # QUOTES without 《》, which cite books, not speech
@@ -456,6 +460,8 @@ class Checker:
         mark = QUOTES.search(a.disp.text, d_start, d_end)
         if mark and _quoted(a.disp.text[s_start : mark.end()], after):
             return True  # the skeleton folded 说“说了… into one 说: the phrase still starts inside the quote
+        if _echoed(before, after, a.disp.text[s_end:]):
+            return True
         texts = {"before": before, "after": after, "sentence": a.disp.text[s_start:s_end], "later": a.disp.text[s_end:],
                  "match": a.disp.text[d_start:d_end]}  # fmt: skip
         scopes, gate = self._exemptions[hit.rule]
@@ -505,6 +511,12 @@ def _redeems(regex: re.Pattern[str], text: str, inside: tuple[int, int] | None) 
     if inside is None:
         return regex.search(text) is not None
     return any(not (inside[0] <= m.start() and m.end() <= inside[1]) for m in regex.finditer(text))
+
+
+def _echoed(before: str, after: str, later: str) -> bool:
+    """Whether the span is the citizen's words put back as a short question and at once denied:
+    "找别的窗口?不用,我这儿就能办", "您说您这都不会?没关系,我教您"."""
+    return len(before) <= ECHO_BEFORE and ECHO_ASKED.match(after) is not None and ECHO_DENIED.match(later) is not None
 
 
 def _quoted(before: str, after: str) -> bool:
