@@ -45,7 +45,10 @@ _PUNCT = re.compile(
 _PUNCT_RUN = re.compile(f"(?P<cut>{_PUNCT.pattern}+)")
 _REPEATS = re.compile(r"(.)(?P<cut>\1+)", re.DOTALL)  # a run of one character: all but the first
 SENTENCE_END = "。!?;…\n"
-_SENTENCE = re.compile(r"[^。!?;…\n]+[。!?;…\n]*")
+# "..." (NFKC's form of …) ends a sentence too: a pause in chat, "嗯我看一下您这卡...不行。";
+# a single dot does not (3.5 个工作日)
+_SENTENCE = re.compile(r"(?:[^。!?;…\n.]|(?<!\.)\.(?!\.))+(?:[。!?;…\n]|\.{2,})*")
+_DOTS_END = re.compile(r"\.{2,}$")
 _CLAUSE = re.compile(r"[^,，。!?;…、\n]+")
 _TYPED_CLAUSE = re.compile(r"[^,。!?;…、\n]+")  # ignores chat breaks
 CHAT_BREAK = "，"  # NFKC folds every typed full-width comma, so this one marks a chat break
@@ -328,8 +331,22 @@ def key(text: str) -> str:
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
-    """Spans of the sentences of a display text, split at 。!?;… and newlines."""
-    return [(m.start(), m.end()) for m in _SENTENCE.finditer(text)]
+    """Spans of the sentences of a display text, split at 。!?;… and newlines, and at a pause
+    of dots between two stretches of at least two characters ("…您这卡...不行。" but not the
+    obfuscated "不...行")."""
+    spans: list[tuple[int, int]] = []
+    for m in _SENTENCE.finditer(text):
+        if spans and _DOTS_END.search(text, *spans[-1]) and min(
+            _letters(text[slice(*spans[-1])]), _letters(m.group())
+        ) < 2:
+            spans[-1] = (spans[-1][0], m.end())
+        else:
+            spans.append((m.start(), m.end()))
+    return spans
+
+
+def _letters(text: str) -> int:
+    return len(_PUNCT.sub("", text).strip())
 
 
 def clauses(text: str, chat_breaks: bool = True) -> list[tuple[int, int]]:

@@ -53,6 +53,20 @@ def test_display_form_keeps_sentence_punctuation() -> None:
 
 
 @pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        pytest.param("嗯我看一下您这卡……不行。下一位。", ["嗯我看一下您这卡......", "不行。", "下一位。"],
+                     id="a pause of dots between two stretches ends a sentence"),
+        pytest.param("不……行。重……填。", ["不......行。", "重......填。"], id="dots inside a short phrase do not"),
+        pytest.param("大约3.5个工作日...好的", ["大约3.5个工作日...", "好的"], id="a single dot is no end"),
+    ],
+)
+def test_dots_end_a_sentence_only_between_stretches(typed: str, expected: list[str]) -> None:
+    display = normalise(typed).text
+    assert [display[s:e] for s, e in sentences(display)] == expected
+
+
+@pytest.mark.parametrize(
     ("typed", "chat", "typed_only"),
     [
         pytest.param("下班了亲 要啥材料公众号上都有 自己看", ["下班了亲", "要啥材料公众号上都有", "自己看"],
