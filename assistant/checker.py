@@ -57,6 +57,13 @@ QUOTES = re.compile(r"[\"'“”‘’「」『』《》]")
 ECHO_BEFORE = 8
 ECHO_ASKED = re.compile(r"[^,。!;]{0,8}\?\s*$")
 ECHO_DENIED = re.compile(r"\s*(不用|不会的|没事|没关系|不要紧|当然(不是|不会|可以|能)|哪能|哪会|谁说|怎么会|放心|别担心|不是的|不不)")
+# reported words (see ``_reported``): 您说(您)… just before the span, a phrase named as forbidden,
+# or a colleague's words in a sentence that disowns them
+REPORTED_CITIZEN = re.compile(r"您(刚才|是)?(说|讲|觉得|嫌|担心|怕)(您|自己)?[^，,。!?你您]{0,6}(?<![那就便])$")  # not 您觉得…那您爱办不办
+FORBIDDEN_BEFORE = re.compile(r"(不能|不许|不准|不可以|不要|严禁|禁止|别)(对群众|跟群众|对您|跟您)?(说|讲)(一句|什么)?$")
+FORBIDDEN_AFTER = re.compile(r"的(态度|话|说法|字眼|用语)|这(种|样的)话")
+REPORTED_OTHER = re.compile(r"(工作人员|同事|窗口人员|那位|他|她|有人)[^，,。!?]{0,8}(跟您|对您|跟你|对你)?说(您|你)?$")
+DISOWNED = re.compile(r"不对|道歉|对不起|抱歉|处理|通报|禁语|批评|不允许|不应该|不该")
 PAIRED_QUOTES = ("“”", "‘’", "「」", "『』", "《》")
 MAX_REPLY_CHARS = 5000
 SPEECH_QUOTES = re.compile(r"[\"'“”‘’「」『』]")  # QUOTES without 《》, which cite books, not speech
@@ -460,7 +467,7 @@ class Checker:
         mark = QUOTES.search(a.disp.text, d_start, d_end)
         if mark and _quoted(a.disp.text[s_start : mark.end()], after):
             return True  # the skeleton folded 说“说了… into one 说: the phrase still starts inside the quote
-        if _echoed(before, after, a.disp.text[s_end:]):
+        if _echoed(before, after, a.disp.text[s_end:]) or _reported(before, after, a.disp.text[s_start:s_end]):
             return True
         texts = {"before": before, "after": after, "sentence": a.disp.text[s_start:s_end], "later": a.disp.text[s_end:],
                  "match": a.disp.text[d_start:d_end]}  # fmt: skip
@@ -517,6 +524,16 @@ def _echoed(before: str, after: str, later: str) -> bool:
     """Whether the span is the citizen's words put back as a short question and at once denied:
     "找别的窗口?不用,我这儿就能办", "您说您这都不会?没关系,我教您"."""
     return len(before) <= ECHO_BEFORE and ECHO_ASKED.match(after) is not None and ECHO_DENIED.match(later) is not None
+
+
+def _reported(before: str, after: str, sentence: str) -> bool:
+    """Whether the span is someone's words reported rather than said: the citizen's own
+    ("您说您没文化看不懂表,没关系"), a colleague's being apologised for ("那位同事跟您说自己上网查,
+    这是不对的"), or a phrase named as forbidden ("不能说一句烦不烦", "你去投诉吧的态度") — in
+    speech, where no quotation marks show it."""
+    if REPORTED_CITIZEN.search(before) or FORBIDDEN_BEFORE.search(before) or FORBIDDEN_AFTER.match(after):
+        return True
+    return REPORTED_OTHER.search(before) is not None and DISOWNED.search(sentence) is not None
 
 
 def _quoted(before: str, after: str) -> bool:
