@@ -3,7 +3,7 @@ the model loads only when a text is missing, and what users type is never writte
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -56,14 +56,19 @@ def test_reference_vectors_are_reloaded_without_loading_the_model(tmp_path: Path
     assert not later.loaded
 
 
-def test_the_model_loads_on_the_first_text_that_is_not_cached(tmp_path: Path) -> None:
-    loads: list[int] = []
+def _counting_loader(loads: list[int]) -> Callable[[], Embedder]:
+    """A loader of the fake model that notes each load in ``loads``."""
 
     def loader() -> Embedder:
         loads.append(1)
         return FakeEmbedder()
 
-    cached = CachedEmbedder(loader=loader, name="fake-256", path=tmp_path / "none.npz")
+    return loader
+
+
+def test_the_model_loads_on_the_first_text_that_is_not_cached(tmp_path: Path) -> None:
+    loads: list[int] = []
+    cached = CachedEmbedder(loader=_counting_loader(loads), name="fake-256", path=tmp_path / "none.npz")
     assert not loads
     cached.embed(["您好"])
     cached.embed(["再见"])
@@ -72,12 +77,7 @@ def test_the_model_loads_on_the_first_text_that_is_not_cached(tmp_path: Path) ->
 
 def test_a_released_model_loads_again_on_the_next_missing_text(tmp_path: Path) -> None:
     loads: list[int] = []
-
-    def loader() -> Embedder:
-        loads.append(1)
-        return FakeEmbedder()
-
-    cached = CachedEmbedder(loader=loader, name="fake-256", path=tmp_path / "none.npz")
+    cached = CachedEmbedder(loader=_counting_loader(loads), name="fake-256", path=tmp_path / "none.npz")
     first = cached.embed(["您好"])
     cached.release()
     assert not cached.loaded
