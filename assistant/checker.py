@@ -59,10 +59,12 @@ ECHO_ASKED = re.compile(r"[^,。!;]{0,8}\?\s*$")
 ECHO_DENIED = re.compile(r"\s*(不用|不会的|没事|没关系|不要紧|当然(不是|不会|可以|能)|哪能|哪会|谁说|怎么会|放心|别担心|不是的|不不)")
 # reported words (see ``_reported``): 您说(您)… just before the span, a phrase named as forbidden,
 # or a colleague's words in a sentence that disowns them
-REPORTED_CITIZEN = re.compile(r"您(刚才|是)?(说|讲|觉得|嫌|担心|怕)(您|自己)?[^，,。!?你您]{0,6}(?<![那就便])$")  # not 您觉得…那您爱办不办
+REPORTED_CITIZEN = re.compile(r"您(刚才|是|别|不要|可别|千万别)?(说|讲|觉得|嫌|担心|怕)(您|自己)?[^，,。!?你您]{0,6}(?<![那就便])$")  # not 您觉得…那您爱办不办
+REPORTED_CLAIM = re.compile(r"您(刚才|是)?(说|觉得|嫌|担心|怕)(我们|我)[^，,。!?那就便]{0,6}(?<![您你])$")  # 您说我们把您当…
+REPORTED_OPENS = re.compile(r"您(刚才|是|别|不要|可别|千万别)?(说|讲|觉得)(您|自己)")  # a clause that is itself the report
 FORBIDDEN_BEFORE = re.compile(r"(不能|不许|不准|不可以|不要|严禁|禁止|别)(对群众|跟群众|对您|跟您)?(说|讲)(一句|什么)?$")
-FORBIDDEN_AFTER = re.compile(r"的(态度|话|说法|字眼|用语)|这(种|样的)话")
-REPORTED_OTHER = re.compile(r"(工作人员|同事|窗口人员|那位|他|她|有人)[^，,。!?]{0,8}(跟您|对您|跟你|对你)?说(您|你)?$")
+FORBIDDEN_AFTER = re.compile(r"的(态度|话|说法|字眼|用语)|这(种|样的)话|[—–-]*这?是?[^，,。!?]{0,10}(原话|转述)")
+REPORTED_OTHER = re.compile(r"(工作人员|同事|窗口人员|那位|他|她|有人|对方|接线员|话务员|客服)[^，,。!?]{0,8}(跟您|对您|跟你|对你)?说(您|你)?[^，,。!?]{0,2}$")
 DISOWNED = re.compile(r"不对|道歉|对不起|抱歉|处理|通报|禁语|批评|不允许|不应该|不该")
 PAIRED_QUOTES = ("“”", "‘’", "「」", "『』", "《》")
 MAX_REPLY_CHARS = 5000
@@ -469,6 +471,8 @@ class Checker:
             return True  # the skeleton folded 说“说了… into one 说: the phrase still starts inside the quote
         if _echoed(before, after, a.disp.text[s_end:]) or _reported(before, after, a.disp.text[s_start:s_end]):
             return True
+        if (not before or before[-1] in ",;:") and REPORTED_OPENS.match(a.disp.text[d_start:d_end]):
+            return True  # a clause hit that is itself the report: "您说自己看不懂,没事"
         texts = {"before": before, "after": after, "sentence": a.disp.text[s_start:s_end], "later": a.disp.text[s_end:],
                  "match": a.disp.text[d_start:d_end]}  # fmt: skip
         scopes, gate = self._exemptions[hit.rule]
@@ -531,7 +535,7 @@ def _reported(before: str, after: str, sentence: str) -> bool:
     ("您说您没文化看不懂表,没关系"), a colleague's being apologised for ("那位同事跟您说自己上网查,
     这是不对的"), or a phrase named as forbidden ("不能说一句烦不烦", "你去投诉吧的态度") — in
     speech, where no quotation marks show it."""
-    if REPORTED_CITIZEN.search(before) or FORBIDDEN_BEFORE.search(before) or FORBIDDEN_AFTER.match(after):
+    if REPORTED_CITIZEN.search(before) or REPORTED_CLAIM.search(before) or FORBIDDEN_BEFORE.search(before) or FORBIDDEN_AFTER.match(after):
         return True
     return REPORTED_OTHER.search(before) is not None and DISOWNED.search(sentence) is not None
 

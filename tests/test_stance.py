@@ -228,10 +228,13 @@ def test_a_model_hit_the_reply_head_rules_out_gives_way_to_the_reply_heads_rule(
         alone = checker.check(reply).violations
     finally:
         checker.thresholds = shipped
-    assert [v.rule for v in alone] == ["closing_time"]
-    violation, = checker.check(reply).violations
+    # only the clause at stake is asserted: other clauses sit near their thresholds and may tip
+    # either way when the heads are refitted on another machine
+    closing, = (v for v in alone if v.rule == "closing_time")
+    shipped_violations = checker.check(reply).violations
+    assert "closing_time" not in {v.rule for v in shipped_violations}
+    violation, = (v for v in shipped_violations if v.matched == closing.matched)
     assert violation.rule == "impatient" and "not the closing_time" in violation.evidence.detail
-    assert violation.matched == alone[0].matched
 
 
 @pytest.mark.slow
