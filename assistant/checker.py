@@ -61,7 +61,7 @@ ECHO_DENIED = re.compile(r"\s*(不用|不会的|没事|没关系|不要紧|当�
 # or a colleague's words in a sentence that disowns them
 REPORTED_CITIZEN = re.compile(r"您(刚才|是|别|不要|可别|千万别)?(说|讲|觉得|嫌|担心|怕)(您|自己)?[^，,。!?你您]{0,6}(?<![那就便])$")  # not 您觉得…那您爱办不办
 REPORTED_CLAIM = re.compile(r"您(刚才|是)?(说|觉得|嫌|担心|怕)(我们|我)[^，,。!?那就便]{0,6}(?<![您你])$")  # 您说我们把您当…
-REPORTED_OPENS = re.compile(r"您(刚才|是|别|不要|可别|千万别)?(说|讲|觉得)(您|自己)")  # a clause that is itself the report
+REPORTED_OPENS = re.compile(r"您(刚才|是|别|不要|可别|千万别)?(说|讲|觉得)(您|自己|别人|有人|同事|人家|他们)")  # a clause that is itself the report
 FORBIDDEN_BEFORE = re.compile(r"(不能|不许|不准|不可以|不要|严禁|禁止|别)(对群众|跟群众|对您|跟您)?(说|讲)(一句|什么)?$")
 FORBIDDEN_AFTER = re.compile(r"的(态度|话|说法|字眼|用语)|这(种|样的)话|[—–-]*这?是?[^，,。!?]{0,10}(原话|转述)")
 REPORTED_OTHER = re.compile(r"(工作人员|同事|窗口人员|那位|他|她|有人|对方|接线员|话务员|客服)[^，,。!?]{0,8}(跟您|对您|跟你|对你)?说(您|你)?[^，,。!?]{0,2}$")

@@ -137,7 +137,7 @@ DIALECT = {
     # Southwestern / northern Mandarin word order
     "晓不得": "不晓得", "认不到": "不认识",
     # look-alike typos too common to leave to chance (not homophones, so pinyin keys miss them)
-    "自已": "自己", "己经": "已经",
+    "自已": "自己", "自巳": "自己", "己经": "已经",
 }
 _DIALECT = re.compile("|".join(re.escape(k) for k in sorted(DIALECT, key=len, reverse=True)))
 
