@@ -227,6 +227,7 @@ class CachedEmbedder:
         cache that can load it back does. Fitting a head needs vectors, not the model."""
         if self._loader is not None:
             self._inner = None
+            _return_freed_memory()
 
     @property
     def loaded(self) -> bool:
@@ -341,3 +342,21 @@ def save_cache(embedder: Embedder | None) -> None:
     """Persist the reference vectors of a freshly built component (see ``CachedEmbedder``)."""
     if isinstance(embedder, CachedEmbedder):
         embedder.save()
+
+
+def _return_freed_memory() -> None:
+    """Collect the dropped model and hand glibc's freed pages back to the system: without it the
+    model's ≈ 450 MB stay in the process's heap and count towards the fit's peak RSS."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    try:
+        ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
+        pass
+
