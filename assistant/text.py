@@ -180,9 +180,14 @@ def _chat_breaks(text: str, offsets: list[int]) -> tuple[str, list[int]]:
     return _substitute(text, offsets, _CHAT_BREAK, lambda m: CHAT_BREAK)
 
 
+# pinyin typed with tone marks ("bù xíng") reads as the toneless letters the pinyin keys use
+_TONELESS = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüĀÁǍÀĒÉĚÈĪÍǏÌŌÓǑÒŪÚǓÙ", "aaaaeeeeiiiioooouuuuuuuuuAAAAEEEEIIIIOOOOUUUU")
+
+
 def normalise(text: str) -> Normalised:
     """The display form of ``text`` (see module docstring)."""
     folded, offsets = _nfkc_with_offsets(text)
+    folded = folded.translate(_TONELESS)  # one letter for one: the offsets still hold
     simplified, offsets = _simplify_with_offsets(folded.lower(), offsets)
     simplified, offsets = _dialect_with_offsets(simplified, offsets)
     simplified, offsets = _chat_breaks(simplified, offsets)
