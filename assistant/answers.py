@@ -52,9 +52,12 @@ class AskThresholds:
     margin: float = 0.0  # best passage cosine minus best out-of-scope example cosine
     coverage: float = 0.0  # share of the question's content words found in the top passages
     scope: float = 0.85  # the scope head's probability that the question is one we answer
-    sure: float = 0.05  # a scope margin this large answers whatever the head says
+    sure: float = 1.0  # a scope margin this large answers whatever the head says (1.0: never; with
+    # n-grams the head itself is surer than the margin: 5-fold CV on 4,509 dev questions)
     regularisation: float = 0.05  # C of the scope head's logistic regression
-    scope_grams: float = 0.0  # weight of the question's character n-grams in the scope head
+    scope_grams: float = 40.0  # weight of the question's character n-grams in the scope head ("投诉电话多少"
+    # reads as 投诉 to them, not as one more "…电话多少"; CV: out of scope declined 93.4 → 97.1%,
+    # in scope declined 3.8 → 2.0%)
     passage_weight: float = 1.0  # the passage head's ranking in the fusion (hybrid's is 1)
     passage_regularisation: float = 0.2  # C of the passage head's multinomial regression
     passage_grams: float = 10.0  # weight of the question's character n-grams in the passage head

@@ -1,6 +1,7 @@
 """Tune retrieval fusion and the answer/decline rule on the *development* questions only.
 
-    .venv/bin/python evals/tune_ask.py evals/ask_dev.jsonl [--grams]   (--grams: the head grids with n-grams)
+    .venv/bin/python evals/tune_ask.py evals/ask_dev.jsonl [--grams] [--scope]
+    (--grams: the head grids with n-grams; --scope: only the decline rule, minutes instead of an hour)
 
 Retrieval features are computed once per question; the grids replay the decisions. The
 answer-or-decline head is cross-validated (it learns from these very questions).
@@ -26,6 +27,13 @@ FOLDS = 5
 def main(path: str) -> None:
     cases = load_cases(Path(path), AskCase)
     answerer = Answerer.from_settings(get_settings())
+    if "--scope" not in sys.argv:
+        rankings(cases, answerer)
+    decline_rule(cases, answerer)
+
+
+def rankings(cases: list[AskCase], answerer: Answerer) -> None:
+    """The fusion, passage-head and reranker grids (hit@1, hit@3, MRR of the answer ranking)."""
     retriever = answerer.retriever
     print("fusion: lexical weight, rrf k -> hit@1 hit@3 mrr")
     for weight, k in itertools.product((1.0, 2.0, 3.0, 4.0, 6.0), (5, 10, 30)):
@@ -75,6 +83,11 @@ def main(path: str) -> None:
         print(f"  {c_value:>5}  {sum(r == 1 for r in ranks) / n:.3f} {sum(bool(r and r <= 3) for r in ranks) / n:.3f}"
               f" {sum(1 / r for r in ranks if r) / n:.3f}")
     answerer.reranker = reranker
+
+
+def decline_rule(cases: list[AskCase], answerer: Answerer) -> None:
+    """The answer-or-decline grid: scope head threshold, margin and the margin that answers alone."""
+    retriever = answerer.retriever
     # The scope head learns from these questions (ASSISTANT_ASK_EXAMPLES), so each fifth is
     # judged by a head fitted on the other four fifths (plus the knowledge's own examples).
     features = []
@@ -109,6 +122,7 @@ def main(path: str) -> None:
     for _, _, out, bad, c, g, p, a, rescue in rows:
         if (c, g, p, a, rescue) == (shipped.regularisation, shipped.scope_grams, shipped.scope, shipped.margin, shipped.sure):
             print(f"  shipped: out-of-scope declined {out:.3f}, in-scope declined {bad:.3f}")
+
 
 if __name__ == "__main__":
     main(next((a for a in sys.argv[1:] if not a.startswith("--")), "evals/ask_dev.jsonl"))
