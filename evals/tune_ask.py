@@ -1,7 +1,8 @@
 """Tune retrieval fusion and the answer/decline rule on the *development* questions only.
 
-    .venv/bin/python evals/tune_ask.py evals/ask_dev.jsonl [--grams] [--scope]
-    (--grams: the head grids with n-grams; --scope: only the decline rule, minutes instead of an hour)
+    .venv/bin/python evals/tune_ask.py evals/ask_dev.jsonl [--grams] [--scope] [--by-set]
+    (--grams: the head grids with n-grams; --scope: only the decline rule, minutes instead of an
+    hour; --by-set: the decline rule's folds take whole question sets (id prefix), not questions)
 
 Retrieval features are computed once per question; the grids replay the decisions. The
 answer-or-decline head is cross-validated (it learns from these very questions).
@@ -96,6 +97,10 @@ def decline_rule(cases: list[AskCase], answerer: Answerer) -> None:
         features.append((case.in_scope, answerer.scope_margin(case.question, hits), answerer.coverage(case.question, hits)))
     vectors = retriever.embedder.embed([c.question for c in cases], kind="query")
     fold = np.random.default_rng(0).permutation(len(cases)) % FOLDS
+    if "--by-set" in sys.argv:  # whole sets to a fold: a writer's style never on both sides
+        sets = sorted({c.id.rstrip("0123456789") for c in cases})
+        fold_of_set = dict(zip(sets, np.random.default_rng(0).permutation(len(sets)) % FOLDS, strict=True))
+        fold = np.array([fold_of_set[c.id.rstrip("0123456789")] for c in cases])
     print("decline rule (5-fold CV): scope head >= p and margin >= a -> out declined, in declined")
     rows = []
     scope_grid = [(c, g) for c in (0.01, 0.05, 0.2) for g in ((0.0, 10.0, 40.0) if "--grams" in sys.argv else (0.0,))]
