@@ -359,4 +359,3 @@ def _return_freed_memory() -> None:
         ctypes.CDLL(name).malloc_trim(0)
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
         pass
-

@@ -98,9 +98,10 @@ def decline_rule(cases: list[AskCase], answerer: Answerer) -> None:
     vectors = retriever.embedder.embed([c.question for c in cases], kind="query")
     fold = np.random.default_rng(0).permutation(len(cases)) % FOLDS
     if "--by-set" in sys.argv:  # whole sets to a fold: a writer's style never on both sides
-        sets = sorted({c.id.rstrip("0123456789") for c in cases})
+        set_of = [c.id.rstrip("0123456789") for c in cases]
+        sets = sorted(set(set_of))
         fold_of_set = dict(zip(sets, np.random.default_rng(0).permutation(len(sets)) % FOLDS, strict=True))
-        fold = np.array([fold_of_set[c.id.rstrip("0123456789")] for c in cases])
+        fold = np.array([fold_of_set[s] for s in set_of])
     print("decline rule (5-fold CV): scope head >= p and margin >= a -> out declined, in declined")
     rows = []
     scope_grid = [(c, g) for c in (0.01, 0.05, 0.2) for g in ((0.0, 10.0, 40.0) if "--grams" in sys.argv else (0.0,))]
