@@ -126,6 +126,8 @@ class CheckResult(BaseModel):
 
 # skeleton clause span, clause and sentence text, and whether nearest neighbours may read it
 _Pending = tuple[int, int, str, str, bool]
+# a reply after the lexical pass: display text, skeleton, kept indices, sentence spans, hits
+_Lexical = tuple[Normalised, Normalised, list[int], list[tuple[int, int]], list[Hit]]
 
 
 @dataclass
@@ -279,12 +281,26 @@ class Checker:
 
     def check_many(self, items: Sequence[tuple[str, Context | str | None]]) -> list[CheckResult]:
         """Check several replies; the semantic pass embeds all their suspicious clauses at once."""
-        analyses = [self._analyse(reply) for reply, _ in items]
+        analyses = self._analyse_many([reply for reply, _ in items])
         self._semantic_pass(analyses)
-        return [self._result(a, Context.of(ctx)) for a, (_, ctx) in zip(analyses, items, strict=True)]
+        vetoes = self.etiquette.vetoes([a.sk.text for a in analyses]) or [None] * len(analyses)
+        return [self._result(a, Context.of(ctx), veto) for a, (_, ctx), veto in zip(analyses, items, vetoes, strict=True)]
 
     # -- passes -----------------------------------------------------------------------------
     def _analyse(self, reply: str) -> _Analysis:
+        return self._analyse_many([reply])[0]
+
+    def _analyse_many(self, replies: Sequence[str]) -> list[_Analysis]:
+        """Lexical hits of each reply, then fuzzy hits of all their unmatched clauses in one
+        call, then each reply's clauses pending for the semantic pass."""
+        partial = [self._lexical_pass(reply) for reply in replies]
+        wanted = [self._fuzzy_clauses(*p) for p in partial]
+        found = iter(self.lexical.fuzzy_hits([c for w in wanted for c in w]))
+        for p, w in zip(partial, wanted, strict=True):
+            p[-1].extend(hit for hit in (next(found) for _ in w) if hit is not None)
+        return [self._pending(*p) for p in partial]
+
+    def _lexical_pass(self, reply: str) -> _Lexical:
         if not isinstance(reply, str) or not reply.strip():
             raise InputError("the reply is empty")
         if len(reply) > MAX_REPLY_CHARS:
@@ -293,14 +309,21 @@ class Checker:
         sk, kept = skeleton_with_indices(disp)
         sent_spans = sentences(disp.text)
         sk_sentences = [self._to_skeleton(kept, s, e) for s, e in sent_spans]
-        hits = self.lexical.hits(sk, sk_sentences)
-        # fuzzy matching reads typed clauses whole: chat breaks would cut a spaced-out phrase
+        return disp, sk, kept, sent_spans, self.lexical.hits(sk, sk_sentences)
+
+    def _fuzzy_clauses(self, disp: Normalised, sk: Normalised, kept: list[int], _sentences: list[tuple[int, int]],
+                       hits: list[Hit]) -> list[tuple[str, int]]:  # fmt: skip
+        """(skeleton text, offset) of the clauses fuzzy matching reads: long enough, no hit yet.
+        It reads typed clauses whole: chat breaks would cut a spaced-out phrase."""
+        wanted = []
         for c_start, c_end in clauses(disp.text, chat_breaks=False):
             s, e = self._to_skeleton(kept, c_start, c_end)
             if e - s >= MIN_CLAUSE and not any(h.start < e and s < h.end for h in hits):
-                fuzzy = self.lexical.fuzzy_hit(sk.text[s:e], s)
-                if fuzzy is not None:
-                    hits.append(fuzzy)
+                wanted.append((sk.text[s:e], s))
+        return wanted
+
+    def _pending(self, disp: Normalised, sk: Normalised, kept: list[int], sent_spans: list[tuple[int, int]],
+                 hits: list[Hit]) -> _Analysis:  # fmt: skip
         pending: list[_Pending] = []
         for c_start, c_end in clauses(disp.text):
             s, e = self._to_skeleton(kept, c_start, c_end)
@@ -499,9 +522,9 @@ class Checker:
                 chosen.append(hit)
         return sorted(chosen, key=lambda h: (h.start, h.rule))
 
-    def _result(self, a: _Analysis, ctx: Context) -> CheckResult:
+    def _result(self, a: _Analysis, ctx: Context, veto: dict[str, float] | None) -> CheckResult:
         violations = [self._violation(a, hit) for hit in self._select(a)]
-        score, criteria = self.etiquette.score(a.disp.text, ctx, [v.rule for v in violations], a.sk.text)
+        score, criteria = self.etiquette.score(a.disp.text, ctx, [v.rule for v in violations], a.sk.text, veto)
         return CheckResult(text=a.disp.original, violations=violations, score=score, criteria=criteria)
 
     def _violation(self, a: _Analysis, hit: Hit) -> Violation:

@@ -133,10 +133,16 @@ class EtiquetteScorer:
         self._scored = lru_cache(maxsize=4096)(self._score)
         self.veto: LinearHead | None = None  # see ``fit_veto_head``
 
-    def assess(self, reply: str, ctx: Context, banned_rules: list[str],
-               reply_key: str | None = None) -> dict[str, tuple[bool, float, str]]:  # fmt: skip
+    def vetoes(self, keys: Sequence[str]) -> list[dict[str, float]] | None:
+        """The veto head's reading of many replies (their matching keys) at once, for
+        ``assess``'s ``veto``: scored as a batch it costs a fraction of one reply at a time."""
+        return None if self.veto is None else self.veto.probabilities_many(np.zeros((len(keys), 0), dtype=np.float32), keys)
+
+    def assess(self, reply: str, ctx: Context, banned_rules: list[str], reply_key: str | None = None,
+               veto: dict[str, float] | None = None) -> dict[str, tuple[bool, float, str]]:  # fmt: skip
         """criterion id → (applicable, met 0..1, note). ``reply`` is the display form and
-        ``reply_key`` its matching key (``text.key``) when the caller has it."""
+        ``reply_key`` its matching key (``text.key``) when the caller has it; ``veto`` the
+        veto head's reading of it when already computed (``vetoes``)."""
         found, heard = self._reply.found(reply), self._citizen.found(ctx.citizen)
         out: dict[str, tuple[bool, float, str]] = {}
         opening = _flag(ctx.opening, "OPENING", heard) and not _flag(ctx.closing, "CLOSING", heard)
@@ -163,7 +169,8 @@ class EtiquetteScorer:
         out["no_banned"] = (True, 0.0 if banned_rules else 1.0,
                             ", ".join(sorted(set(banned_rules))))  # fmt: skip
         if self.veto is not None and any(out[c][0] and out[c][1] > 0 for c in VETO_CRITERIA):
-            for criterion, p in self.veto.probabilities(_NO_VECTOR, reply, reply_key).items():
+            reading = veto if veto is not None else self.veto.probabilities(_NO_VECTOR, reply, reply_key)
+            for criterion, p in reading.items():
                 applicable, met, note = out[criterion]
                 if applicable and met > 0 and p >= VETO_P:
                     what = "argues or blames" if criterion == "no_arguing" else note
@@ -192,9 +199,9 @@ class EtiquetteScorer:
         listed = not deferred and ("ENUMERATION" in found or "COMPLETE" in found)
         return applies, float(listed), "should list every missing item at once"
 
-    def score(self, reply: str, ctx: Context, banned_rules: list[str],
-              reply_key: str | None = None) -> tuple[int, dict[str, CriterionResult]]:  # fmt: skip
-        assessed = self.assess(reply, ctx, banned_rules, reply_key)
+    def score(self, reply: str, ctx: Context, banned_rules: list[str], reply_key: str | None = None,
+              veto: dict[str, float] | None = None) -> tuple[int, dict[str, CriterionResult]]:  # fmt: skip
+        assessed = self.assess(reply, ctx, banned_rules, reply_key, veto)
         score, results = self._scored(tuple([assessed.get(i, NOT_ASSESSED) for i in self._ids]))
         return score, dict(results)
 

@@ -18,6 +18,7 @@ from typing import Any, cast
 import numpy as np
 
 NGRAMS = (1, 3)
+FEW = 8  # below this many texts ``scores`` loops: the array passes' fixed cost outweighs a text's
 
 
 @lru_cache(maxsize=4096)
@@ -31,6 +32,7 @@ class CharGrams:
         self.vocabulary, self.idf = vocabulary, idf
         self._column = {gram: i for i, gram in enumerate(vocabulary)}
         self._idf = idf.tolist()
+        self._tables: list[tuple[np.ndarray, np.ndarray]] | None = None  # for ``scores``
 
     @classmethod
     def fit(cls, keys: Sequence[str]) -> CharGrams:
@@ -53,6 +55,61 @@ class CharGrams:
         weights = [idf[j] * (1.0 + math.log(c)) if c > 1 else idf[j] for j, c in counts.items()]
         norm = math.sqrt(sum(w * w for w in weights))
         return columns, np.array([w / norm for w in weights] if norm else weights, dtype=np.float32)
+
+    def scores(self, weights: np.ndarray, keys: Sequence[str]) -> np.ndarray:
+        """``score`` of many texts at once, (texts × labels), in numpy: every gram of every
+        text is hashed to an integer (code points, 21 bits each), looked up in the sorted
+        hashes of the vocabulary and counted in one pass, so a batch costs a few array
+        operations instead of a Python loop per text (≈ 10× cheaper a reply in a batch of 64)."""
+        out = np.zeros((len(keys), weights.shape[0]), dtype=np.float64)
+        if len(keys) < FEW:
+            for i, k in enumerate(keys):
+                out[i] = self.score(weights, k)
+            return out
+        lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+        if not len(keys) or not lengths.sum():
+            return out
+        points = np.frombuffer("".join(keys).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        row = np.repeat(np.arange(len(keys)), lengths)
+        room = np.repeat(np.cumsum(lengths), lengths) - np.arange(len(points))  # chars left in its text
+        rows, columns = [], []
+        for n, (hashes, ids) in enumerate(self._hash_tables(), start=NGRAMS[0]):
+            at = np.flatnonzero(room >= n)
+            gram = points[at]
+            for k in range(1, n):
+                gram = (gram << np.uint64(21)) | points[at + k]
+            # distinct grams, sorted, are looked up far faster than all of them in text order
+            distinct, where = np.unique(gram, return_inverse=True)
+            place = np.minimum(np.searchsorted(hashes, distinct), max(len(hashes) - 1, 0))
+            known = (hashes[place] == distinct)[where] if len(hashes) else np.zeros(len(gram), dtype=bool)
+            rows.append(row[at[known]])
+            columns.append(ids[place[where[known]]])
+        width = len(self.vocabulary)
+        cells, counts = np.unique(np.concatenate(rows) * width + np.concatenate(columns), return_counts=True)
+        if not len(cells):
+            return out
+        cell_row, cell_column = cells // width, cells % width
+        tfidf = self.idf[cell_column].astype(np.float64) * (1.0 + np.log(counts))
+        norm = np.sqrt(np.bincount(cell_row, tfidf * tfidf, minlength=len(keys)))
+        tfidf /= norm[cell_row]
+        for label in range(weights.shape[0]):
+            out[:, label] = np.bincount(cell_row, weights[label, cell_column] * tfidf, minlength=len(keys))
+        return out
+
+    def _hash_tables(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per gram length 1..3, the vocabulary's grams hashed as ``scores`` hashes them
+        (sorted) and their columns, built on first use."""
+        if self._tables is None:
+            self._tables = []
+            for n in range(NGRAMS[0], NGRAMS[1] + 1):
+                ids = np.array([i for i, g in enumerate(self.vocabulary) if len(g) == n], dtype=np.int64)
+                hashes = np.zeros(len(ids), dtype=np.uint64)
+                for k in range(n):
+                    chars = [ord(self.vocabulary[i][k]) for i in ids]
+                    hashes = (hashes << np.uint64(21)) | np.array(chars, dtype=np.uint64)
+                order = np.argsort(hashes, kind="stable")
+                self._tables.append((hashes[order], ids[order]))
+        return self._tables
 
     def matrix(self, keys: Sequence[str]) -> Any:
         """A (texts × vocabulary) sparse matrix of ``features``, for fitting."""

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,19 @@ class LinearHead:
             shifted = np.exp(logits - logits.max())
             return dict(zip(self.ids, (shifted / shifted.sum()).tolist(), strict=True))
         return dict(zip(self.ids, (1.0 / (1.0 + np.exp(-logits))).tolist(), strict=True))
+
+    def probabilities_many(self, vectors: np.ndarray, keys: Sequence[str]) -> list[dict[str, float]]:
+        """``probabilities`` of many texts: their vectors as rows (width 0 for a head of
+        n-grams only) and their matching keys."""
+        logits = vectors @ self.weights.T + self.bias
+        if self.grams is not None and self.gram_weights is not None:
+            logits = logits + self.grams.scores(self.gram_weights, keys)
+        if self.exclusive:
+            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probs = shifted / shifted.sum(axis=1, keepdims=True)
+        else:
+            probs = 1.0 / (1.0 + np.exp(-logits))
+        return [dict(zip(self.ids, row, strict=True)) for row in probs.tolist()]
 
     def nearest(self, vector: np.ndarray) -> dict[str, float]:
         """Per label, the cosine of ``vector`` with the nearest training text of that label: a

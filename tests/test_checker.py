@@ -80,10 +80,29 @@ def test_empty_reply_is_an_input_error(lexical_checker: Checker, reply: str) -> 
         lexical_checker.check(reply)
 
 
-def test_check_many_equals_check_one_by_one(lexical_checker: Checker) -> None:
-    replies = [("不知道", None), ("您好,请稍等。", "你好"), ("神经病", None)]
+@pytest.mark.parametrize(
+    "replies",
+    [
+        pytest.param([("不知道", None), ("您好,请稍等。", "你好"), ("神经病", None)], id="a few: scored one by one"),
+        pytest.param([(c.values[0]["text"], None) for c in FLAG + PASS], id="every case: the batched n-gram and fuzzy passes"),
+    ],
+)
+def test_check_many_equals_check_one_by_one(lexical_checker: Checker, replies: list[tuple[str, str | None]]) -> None:
     batch = lexical_checker.check_many(replies)
     assert batch == [lexical_checker.check(r, c) for r, c in replies]
+
+
+def test_fuzzy_hits_of_many_clauses_equal_fuzzy_hit_of_each(lexical_checker: Checker) -> None:
+    """One ``cdist`` over many new clauses picks the wording ``extractOne`` picks for each."""
+    matcher = lexical_checker.lexical
+    keys = matcher._fuzzy_keys
+    clauses = list(dict.fromkeys(k[:n] + k[-m:] for k in keys for n in (3, 5) for m in (1, 2)))
+    clauses += ["您好请坐", "完全无关的一句话"]
+    requests = [(c, i) for i, c in enumerate(clauses)] + [(clauses[0], 99)]  # a clause asked twice
+    assert len(requests) > 100  # the batched path, not the few-clauses loop
+    expected = [matcher._fuzzy_hit(c, offset, matcher._closest_uncached(c)) for c, offset in requests]
+    assert any(expected) and not all(expected)
+    assert matcher.fuzzy_hits(requests) == expected
 
 
 def test_fuzzy_match_never_drops_the_negation(lexical_checker: Checker) -> None:

@@ -42,6 +42,28 @@ def test_score_applies_weights_to_the_features() -> None:
 
 
 @pytest.mark.parametrize(
+    "texts",
+    [
+        pytest.param(["你问别人去", "别人那边问问"], id="fewer than FEW: scored one by one"),
+        pytest.param(["你问别人去", "别人别人别人", "", "完全陌生的话", "您好请坐", "请您稍等", "墙上贴着自己看", "我帮您查一下",
+                      "这事你找别人"], id="a batch: repeats, an empty text, unknown grams"),  # fmt: skip
+        pytest.param(["别人😒去", "请您稍等😀😀", "自己看", "a", "别", "别人", "墙上贴着", "您好"] * 3,
+                     id="a batch with characters beyond the BMP and one-character texts"),  # fmt: skip
+    ],
+)
+def test_scores_of_many_texts_equal_score_of_each(texts: list[str]) -> None:
+    grams = CharGrams.fit(TRAINING + ["别人😒"])
+    weights = np.random.default_rng(0).normal(size=(3, len(grams.vocabulary))).astype(np.float32)
+    expected = np.array([grams.score(weights, t) for t in texts])
+    assert np.allclose(grams.scores(weights, texts), expected, atol=1e-5)
+
+
+def test_scores_of_no_texts_is_an_empty_matrix() -> None:
+    grams = CharGrams.fit(TRAINING)
+    assert grams.scores(np.ones((2, len(grams.vocabulary)), dtype=np.float32), []).shape == (0, 2)
+
+
+@pytest.mark.parametrize(
     ("rows", "width"),
     [
         pytest.param(3, 4, id="vectors beside the n-grams"),
