@@ -283,7 +283,7 @@ class Checker:
         """Check several replies; the semantic pass embeds all their suspicious clauses at once."""
         analyses = self._analyse_many([reply for reply, _ in items])
         self._semantic_pass(analyses)
-        vetoes = self.etiquette.vetoes([a.sk.text for a in analyses]) or [None] * len(analyses)
+        vetoes: Sequence[dict[str, float] | None] = self.etiquette.vetoes([a.sk.text for a in analyses]) or [None] * len(analyses)
         return [self._result(a, Context.of(ctx), veto) for a, (_, ctx), veto in zip(analyses, items, vetoes, strict=True)]
 
     # -- passes -----------------------------------------------------------------------------

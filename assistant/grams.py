@@ -76,8 +76,8 @@ class CharGrams:
         for n, (hashes, ids) in enumerate(self._hash_tables(), start=NGRAMS[0]):
             at = np.flatnonzero(room >= n)
             gram = points[at]
-            for k in range(1, n):
-                gram = (gram << np.uint64(21)) | points[at + k]
+            for step in range(1, n):
+                gram = (gram << np.uint64(21)) | points[at + step]
             # distinct grams, sorted, are looked up far faster than all of them in text order
             distinct, where = np.unique(gram, return_inverse=True)
             place = np.minimum(np.searchsorted(hashes, distinct), max(len(hashes) - 1, 0))
