@@ -99,6 +99,48 @@ def finish_batch(done: int) -> None:
         raise typer.Exit(1)
 
 
+Chunk = list[tuple[str, dict[str, Any]]]
+_worker_checker: Any = None  # the checker a forked worker inherits (``check --workers``)
+
+
+def json_lines(chunk: Chunk, results: list[Any]) -> str:
+    return "".join(render.check_json_line(ident, r) + "\n" for (ident, _), r in zip(chunk, results, strict=True))
+
+
+def check_lines(chunk: Chunk) -> str:
+    """JSON lines of a chunk's results; run in a worker process, on the inherited checker."""
+    return json_lines(chunk, _worker_checker.check_many([(v["text"], v.get("context")) for _, v in chunk]))
+
+
+def check_in_workers(checker: Any, workers: int) -> int:
+    """``check --json`` over stdin in ``workers`` forked processes, in input order; at most a
+    few chunks a worker in flight, so a huge input is never held whole. Returns the lines checked."""
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    global _worker_checker
+    _worker_checker = checker  # before the fork: each worker inherits it, nothing is pickled
+    done = 0
+    flight: deque[tuple[int, Future[str]]] = deque()
+
+    def write_oldest() -> None:
+        nonlocal done
+        size, future = flight.popleft()
+        sys.stdout.write(future.result())
+        sys.stdout.flush()
+        done += size
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        for chunk in batches(("text",), ("context",)):
+            flight.append((len(chunk), pool.submit(check_lines, chunk)))
+            if len(flight) >= 4 * workers:
+                write_oldest()
+        while flight:
+            write_oldest()
+    return done
+
+
 @app.command()
 @edge
 def check(
@@ -106,26 +148,36 @@ def check(
     context: Annotated[str | None, typer.Option("--context", "-c", help="what the citizen said")] = None,
     as_json: JsonOpt = False,
     lexical: LexicalOpt = False,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="processes for --lexical --json on stdin (default: one per core)")] = None,  # fmt: skip
 ) -> None:
     """Check staff replies for banned phrases and score their etiquette.
 
     With --text, one reply; otherwise JSON lines {"id", "text", "context"?} on stdin."""
+    import os
+
     from assistant.checker import Checker
 
+    if workers is not None and workers > 1 and not (lexical and as_json):
+        raise InputError("--workers needs --lexical and --json: the semantic pass already runs the model on every core")
     checker = Checker.from_settings(settings(lexical))
     if text is not None:
         result = checker.check(text, context)
         emit_json(render.check_json("1", result)) if as_json else render.check_report(out, result, context)
         return
+    processes = workers if workers is not None else (os.cpu_count() or 1) if lexical and as_json else 1
+    if processes > 1:
+        finish_batch(check_in_workers(checker, processes))
+        return
     done = 0
     for chunk in batches(("text",), ("context",)):
         results = checker.check_many([(v["text"], v.get("context")) for _, v in chunk])
-        for (ident, values), result in zip(chunk, results, strict=True):
-            if as_json:
-                emit_json(render.check_json(ident, result))
-            else:
-                out.rule(f"[bold]{ident}")
-                render.check_report(out, result, values.get("context"))
+        if as_json:
+            sys.stdout.write(json_lines(chunk, results))
+            sys.stdout.flush()
+        for (ident, values), result in zip(chunk, results, strict=True) if not as_json else ():
+            out.rule(f"[bold]{ident}")
+            render.check_report(out, result, values.get("context"))
         done += len(chunk)
     finish_batch(done)
 

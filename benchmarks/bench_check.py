@@ -1,18 +1,23 @@
 """Benchmark of `Checker.check` on this machine (not a test: numbers, not pass/fail).
 
-    .venv/bin/python benchmarks/bench_check.py [--replies N]
+    .venv/bin/python benchmarks/bench_check.py [--lexical-replies N]
 
 Replies are the labelled eval sets (dev + test, all unique). The embedding cache is off for
 the cold figures, so every suspicious clause is embedded as it would be for new text.
-Prints one JSON object; the README quotes it.
+The command line's batch rate (``assistant check --lexical --json --workers N``, one process
+and one per core) is timed on the same replies. Prints one JSON object; the README quotes it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 
 from assistant.checker import Checker
@@ -43,6 +48,29 @@ def batch_rate(checker: Checker, items: list[tuple[str, str | None]], batch: int
     return round(len(items) / (time.perf_counter() - started), 1)
 
 
+def cli_rate(items: list[tuple[str, str | None]], workers: int) -> dict[str, float]:
+    """``assistant check --lexical --json --workers N`` over the replies as JSON lines, as a
+    trainer scores a batch: lines/s after the process start, and the start itself."""
+    def wall(path: str) -> float:
+        started = time.perf_counter()
+        with open(path, "rb") as stdin:
+            subprocess.run([sys.executable, "-m", "assistant", "check", "--lexical", "--json", "--workers", str(workers)],
+                           stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+                           env={**os.environ, "HF_HUB_OFFLINE": "1"})  # fmt: skip
+        return time.perf_counter() - started
+
+    with tempfile.TemporaryDirectory() as folder:
+        lines, one = os.path.join(folder, "lines.jsonl"), os.path.join(folder, "one.jsonl")
+        with open(lines, "w", encoding="utf-8") as out:
+            for i, (text, context) in enumerate(items):
+                out.write(json.dumps({"id": str(i), "text": text, "context": context}, ensure_ascii=False) + "\n")
+        with open(one, "w", encoding="utf-8") as out:
+            out.write(json.dumps({"id": "0", "text": items[0][0]}, ensure_ascii=False) + "\n")
+        start = min(wall(one) for _ in range(2))
+        total = wall(lines)
+    return {"lines_per_s_after_start": round(len(items) / (total - start), 1), "start_s": round(start, 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lexical-replies", type=int, default=20000)
@@ -57,6 +85,8 @@ def main() -> None:
     repeated = (items * (args.lexical_replies // len(items) + 1))[: args.lexical_replies]
     report: dict[str, object] = {"model": settings.model_dir.name, "replies": len(items)}
     report["lexical"] = {"batch_replies_per_s": batch_rate(lexical, repeated), **single_latency(lexical, items)}
+    cores = os.cpu_count() or 1
+    report["lexical_cli"] = {f"workers_{n}": cli_rate(repeated, n) for n in sorted({1, cores})}
     started = time.perf_counter()
     cached = load_embedder(settings)
     # as users get it: the heads fitted once (the model released while they fit), then kept

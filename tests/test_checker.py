@@ -92,6 +92,21 @@ def test_check_many_equals_check_one_by_one(lexical_checker: Checker, replies: l
     assert batch == [lexical_checker.check(r, c) for r, c in replies]
 
 
+def test_json_line_is_the_json_of_the_result_byte_for_byte(lexical_checker: Checker) -> None:
+    """``check_json_line`` reuses serialised criteria; the line must not differ from a fresh dump."""
+    import json
+
+    from assistant import render
+
+    replies = [(c.values[0]["text"], context) for c in FLAG + PASS for context in (None, "我等了一个小时了,材料要交哪些?")]
+    for i, result in enumerate(lexical_checker.check_many(replies)):
+        line = render.check_json_line(f"r{i}", result)
+        parsed = json.loads(line)
+        assert line == json.dumps(parsed, ensure_ascii=False)  # what json.dumps of the object writes
+        assert parsed["criteria"] == {k: c.model_dump(exclude={"explanation"}) for k, c in result.criteria.items()}
+        assert parsed == render.check_json(f"r{i}", result) and parsed["score"] == result.score
+
+
 def test_fuzzy_hits_of_many_clauses_equal_fuzzy_hit_of_each(lexical_checker: Checker) -> None:
     """One ``cdist`` over many new clauses picks the wording ``extractOne`` picks for each."""
     matcher = lexical_checker.lexical

@@ -57,6 +57,22 @@ def test_batch_reports_each_bad_line_and_processes_the_rest() -> None:
     assert "2 processed, 7 failed" in errors
 
 
+def test_batch_in_worker_processes_keeps_order_and_reports_bad_lines() -> None:
+    """More lines than one window of chunks, a bad line among them: the same output, in input
+    order, from one process and from several."""
+    from tests.conftest import cases
+
+    texts = [c.values[0]["text"] for c in cases("checker_cases.yaml", "flag") + cases("checker_cases.yaml", "pass")]
+    rows = [json.dumps({"id": f"r{i}", "text": texts[i % len(texts)]}, ensure_ascii=False).encode() for i in range(1300)]
+    rows.insert(700, b"{not json")
+    stdin = b"\n".join(rows) + b"\n"
+    one, many = (run("check", "--json", "--lexical", "--workers", n, stdin=stdin) for n in ("1", "3"))
+    assert one.returncode == many.returncode == 1
+    assert [o["id"] for o in lines(many.stdout)] == [f"r{i}" for i in range(1300)]
+    assert many.stdout == one.stdout
+    assert "line 701: invalid JSON" in many.stderr.decode() and "1300 processed, 1 failed" in many.stderr.decode()
+
+
 def test_batch_of_good_lines_exits_zero() -> None:
     stdin = "\n".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) for i, t in enumerate(["您好", "再见"]))
     result = run("check", "--json", "--lexical", stdin=stdin.encode())
@@ -113,6 +129,7 @@ def test_scripted_drill_writes_one_json_object(tmp_path: Path) -> None:
         pytest.param(["drill", "first_time", "--replies", "/no/such/file"], "no such file", id="missing replies file"),
         pytest.param(["ingest", "/no/such/file.txt"], "no such file", id="missing document"),
         pytest.param(["eval", "check", "/no/such/file.jsonl"], "no such file", id="missing eval file"),
+        pytest.param(["check", "--json", "--workers", "2"], "--workers needs --lexical", id="workers with the model"),
     ],
 )
 def test_errors_are_one_clear_line_and_exit_two(args: list[str], message: str) -> None:
