@@ -325,7 +325,8 @@ class Checker:
     def _pending(self, disp: Normalised, sk: Normalised, kept: list[int], sent_spans: list[tuple[int, int]],
                  hits: list[Hit]) -> _Analysis:  # fmt: skip
         pending: list[_Pending] = []
-        for c_start, c_end in clauses(disp.text):
+        # without a model nor a stance head nothing is ever pending: skip the clause walk
+        for c_start, c_end in clauses(disp.text) if self.embedder is not None or self.stance is not None else ():
             s, e = self._to_skeleton(kept, c_start, c_end)
             if any(h.start < e and s < h.end for h in hits):
                 continue
