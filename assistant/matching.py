@@ -145,7 +145,9 @@ class LexicalMatcher:
         """``fuzzy_hit`` of many (clause key, offset) at once: the clauses not seen before are
         compared with every wording in one ``cdist`` call, on every core (a quarter of the
         cost a clause of ``extractOne`` one by one, on two)."""
-        new = list(dict.fromkeys(k for k, _ in clauses if len(k) >= 4 and k not in self._closest_many))
+        wanted = {k for k, _ in clauses if len(k) >= 4}
+        known = {k: self._closest_many[k] for k in wanted if k in self._closest_many}
+        new = list(dict.fromkeys(k for k, _ in clauses if k in wanted and k not in known))
         if len(new) >= FEW_CLAUSES:
             scores = process.cdist(new, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff,
                                    dtype=np.float64, workers=-1)  # fmt: skip
@@ -154,10 +156,11 @@ class LexicalMatcher:
             found = [(int(b), float(t)) if t > 0 else None for b, t in zip(best, top, strict=True)]
         else:
             found = [self._closest_uncached(k) for k in new]
-        if len(self._closest_many) + len(new) > CACHE_CLAUSES:
+        known.update(zip(new, found, strict=True))
+        if len(self._closest_many) + len(new) > CACHE_CLAUSES:  # answers come from ``known``, not the cache
             self._closest_many.clear()
         self._closest_many.update(zip(new, found, strict=True))
-        return [self._fuzzy_hit(k, offset, self._closest_many.get(k) if len(k) >= 4 else None) for k, offset in clauses]
+        return [self._fuzzy_hit(k, offset, known.get(k)) for k, offset in clauses]
 
     def _fuzzy_hit(self, clause_key: str, offset: int, best: tuple[int, float] | None) -> Hit | None:
         if best is None:

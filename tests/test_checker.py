@@ -92,6 +92,22 @@ def test_check_many_equals_check_one_by_one(lexical_checker: Checker, replies: l
     assert batch == [lexical_checker.check(r, c) for r, c in replies]
 
 
+def test_fuzzy_hits_answer_cached_clauses_when_the_cache_is_cleared(lexical_checker: Checker,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """A clause answered from the cache keeps its hit in the call that clears the cache."""
+    import assistant.matching
+
+    matcher = lexical_checker.lexical
+    keys = matcher._fuzzy_keys
+    typo = next(k[:-1] + "啊" for k in keys if len(k) >= 8)  # one character off a wording: a hit
+    expected = matcher._fuzzy_hit(typo, 0, matcher._closest_uncached(typo))
+    assert expected is not None
+    assert matcher.fuzzy_hits([(typo, 0)]) == [expected]  # now cached
+    monkeypatch.setattr(assistant.matching, "CACHE_CLAUSES", 4)
+    others = [(k[:3] + "的话呢" + k[-1], 0) for k in keys[:20]]  # new clauses that overflow the cache
+    assert matcher.fuzzy_hits([(typo, 0), *others])[0] == expected
+
+
 def test_json_line_is_the_json_of_the_result_byte_for_byte(lexical_checker: Checker) -> None:
     """``check_json_line`` reuses serialised criteria; the line must not differ from a fresh dump."""
     import json
