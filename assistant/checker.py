@@ -301,10 +301,7 @@ class Checker:
         return [self._pending(*p) for p in partial]
 
     def _lexical_pass(self, reply: str) -> _Lexical:
-        if not isinstance(reply, str) or not reply.strip():
-            raise InputError("the reply is empty")
-        if len(reply) > MAX_REPLY_CHARS:
-            raise InputError(f"the reply is {len(reply)} characters; at most {MAX_REPLY_CHARS}")
+        validate_reply(reply)
         disp = normalise(reply)
         sk, kept = skeleton_with_indices(disp)
         sent_spans = sentences(disp.text)
@@ -537,6 +534,15 @@ class Checker:
             source=self._sources[rule.id],
             evidence=Evidence(kind=hit.kind, variant=hit.variant, score=hit.score, detail=hit.detail),
         )  # fmt: skip
+
+
+def validate_reply(reply: object) -> None:
+    """Raise ``InputError`` for what ``Checker.check`` refuses (not text, empty, too long), so a
+    batch can set such a reply aside before checking the rest."""
+    if not isinstance(reply, str) or not reply.strip():
+        raise InputError("the reply is empty")
+    if len(reply) > MAX_REPLY_CHARS:
+        raise InputError(f"the reply is {len(reply)} characters; at most {MAX_REPLY_CHARS}")
 
 
 def _redeems(regex: re.Pattern[str], text: str, inside: tuple[int, int] | None) -> bool:

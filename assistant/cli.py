@@ -61,8 +61,11 @@ def emit_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
-def batches(fields: tuple[str, ...], optional: tuple[str, ...] = ()) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    """Valid stdin lines in chunks of (id, {field: text}); bad lines are reported and skipped."""
+def batches(fields: tuple[str, ...], optional: tuple[str, ...] = (),
+            validate: Callable[[str], None] | None = None) -> Iterator[list[tuple[str, dict[str, Any]]]]:  # fmt: skip
+    """Valid stdin lines in chunks of (id, {field: text}); bad lines are reported and skipped.
+    ``validate`` is the library's own check of the first field (it raises ``InputError``), so a
+    line the library would refuse is reported here, by number, instead of failing its chunk."""
     chunk: list[tuple[str, dict[str, Any]]] = []
     for line in read_lines(sys.stdin.buffer):
         try:
@@ -70,6 +73,11 @@ def batches(fields: tuple[str, ...], optional: tuple[str, ...] = ()) -> Iterator
                 raise line.error
             assert line.data is not None
             values: dict[str, Any] = {f: require_text(line.data, f, line.number) for f in fields}
+            if validate is not None:
+                try:
+                    validate(values[fields[0]])
+                except InputError as exc:
+                    raise InputError(f"line {line.number}: field {fields[0]!r}: {exc}") from None
             for name in optional:
                 # exports write a missing context as "", "  " or null: all mean "none given"
                 value = line.data.get(name)
@@ -119,6 +127,8 @@ def check_in_workers(checker: Any, workers: int) -> int:
     from collections import deque
     from concurrent.futures import Future, ProcessPoolExecutor
 
+    from assistant.checker import validate_reply
+
     global _worker_checker
     _worker_checker = checker  # before the fork: each worker inherits it, nothing is pickled
     done = 0
@@ -132,7 +142,7 @@ def check_in_workers(checker: Any, workers: int) -> int:
         done += size
 
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        for chunk in batches(("text",), ("context",)):
+        for chunk in batches(("text",), ("context",), validate_reply):
             flight.append((len(chunk), pool.submit(check_lines, chunk)))
             if len(flight) >= 4 * workers:
                 write_oldest()
@@ -156,7 +166,7 @@ def check(
     With --text, one reply; otherwise JSON lines {"id", "text", "context"?} on stdin."""
     import os
 
-    from assistant.checker import Checker
+    from assistant.checker import Checker, validate_reply
 
     if workers is not None and workers > 1 and not (lexical and as_json):
         raise InputError("--workers needs --lexical and --json: the semantic pass already runs the model on every core")
@@ -170,7 +180,7 @@ def check(
         finish_batch(check_in_workers(checker, processes))
         return
     done = 0
-    for chunk in batches(("text",), ("context",)):
+    for chunk in batches(("text",), ("context",), validate_reply):
         results = checker.check_many([(v["text"], v.get("context")) for _, v in chunk])
         if as_json:
             sys.stdout.write(json_lines(chunk, results))

@@ -44,6 +44,7 @@ def test_batch_reports_each_bad_line_and_processes_the_rest() -> None:
         b"\x00\x01\x02binary",
         json.dumps({"id": "gbk", "text": "x"}).encode().replace(b'"x"', b'"' + "不知道".encode("gbk") + b'"'),
         json.dumps(["not", "an", "object"]).encode(),
+        json.dumps({"id": "long", "text": "好" * 6000}, ensure_ascii=False).encode(),  # under 1 MB, over the checker's limit
     ]
     good2 = json.dumps({"id": "b", "text": "神经病", "context": "请问在哪办?"}, ensure_ascii=False).encode()
     result = run("check", "--json", "--lexical", stdin=b"\n".join([good, *bad, good2]) + b"\n")
@@ -51,10 +52,11 @@ def test_batch_reports_each_bad_line_and_processes_the_rest() -> None:
     assert [o["id"] for o in lines(result.stdout)] == ["a", "b"]
     errors = result.stderr.decode()
     for number, message in [(2, "invalid JSON"), (3, "missing field 'text'"), (4, "field 'text' is empty"),
-                            (5, "byte limit"), (6, "binary"), (7, "not UTF-8"), (8, "expected a JSON object")]:  # fmt: skip
+                            (5, "byte limit"), (6, "binary"), (7, "not UTF-8"), (8, "expected a JSON object"),
+                            (9, "6000 characters; at most 5000")]:  # fmt: skip
         line = next((x for x in errors.splitlines() if f"line {number}:" in x), "")
         assert message in line, errors
-    assert "2 processed, 7 failed" in errors
+    assert "2 processed, 8 failed" in errors
 
 
 def test_batch_in_worker_processes_keeps_order_and_reports_bad_lines() -> None:
