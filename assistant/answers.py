@@ -329,10 +329,7 @@ class Answerer:
         return self.scope_head is None or margin >= t.sure or self.scope_head.probabilities(vector, question)["in_scope"] >= t.scope
 
     def ask(self, question: str, k: int = 3) -> Answer:
-        if not isinstance(question, str) or not question.strip():
-            raise InputError("the question is empty")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise InputError(f"the question is {len(question)} characters; at most {MAX_QUESTION_CHARS}")
+        validate_question(question)
         query = query_form(question)
         vector = self.retriever.embedder.embed([query], kind="query")[0]  # once, for both uses
         hits = self.rank(query, vector)[:k]
@@ -432,3 +429,11 @@ def _clean(checker: Checker, verdicts: dict[str, bool], text: str) -> bool:
             verdicts.clear()
         verdicts[text] = not checker.check(text).violations
     return verdicts[text]
+
+
+def validate_question(question: object) -> None:
+    """Raise ``InputError`` for what ``Answerer.ask`` refuses (not text, empty, too long)."""
+    if not isinstance(question, str) or not question.strip():
+        raise InputError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(f"the question is {len(question)} characters; at most {MAX_QUESTION_CHARS}")

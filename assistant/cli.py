@@ -256,7 +256,7 @@ def ask(
     """Answer citizens' questions from the hall's rules, with sources; decline politely otherwise.
 
     With --question, one; otherwise JSON lines {"id", "question"} on stdin."""
-    from assistant.answers import Answerer
+    from assistant.answers import Answerer, validate_question
 
     answerer = Answerer.from_settings(settings())
     if question is not None:
@@ -264,13 +264,9 @@ def ask(
         emit_json(render.answer_json("1", answer)) if as_json else render.answer_report(out, answer)
         return
     done = 0
-    for chunk in batches(("question",)):
+    for chunk in batches(("question",), validate=validate_question):
         for ident, values in chunk:
-            try:
-                answer = answerer.ask(values["question"])
-            except InputError as exc:
-                report_bad_line(InputError(f"id {ident}: {exc}"))
-                continue
+            answer = answerer.ask(values["question"])
             emit_json(render.answer_json(ident, answer)) if as_json else render.answer_report(out, answer)
         done += len(chunk)
     finish_batch(done)

@@ -189,3 +189,20 @@ def test_eval_file_with_a_bad_line_names_it(tmp_path: Path) -> None:
     result = run("eval", "check", str(gold), "--lexical")
     assert result.returncode == 2
     assert "line 1" in result.stderr.decode() and "extra" in result.stderr.decode()
+
+
+@pytest.mark.slow
+def test_ask_batch_reports_bad_lines_by_number_and_answers_the_rest() -> None:
+    rows = [
+        {"id": "a", "question": "材料没带齐怎么办"},
+        {"id": "long", "question": "好" * 600},  # valid JSON, over the answerer's limit
+        {"id": "none"},
+        {"id": "b", "question": "你们几点上班?"},
+    ]
+    stdin = b"\n".join(json.dumps(r, ensure_ascii=False).encode() for r in rows) + b"\n"
+    result = run("ask", "--json", stdin=stdin)
+    assert result.returncode == 1
+    assert [o["id"] for o in lines(result.stdout)] == ["a", "b"]
+    errors = result.stderr.decode()
+    assert "line 2: field 'question': the question is 600 characters; at most 500" in errors
+    assert "line 3: missing field 'question'" in errors and "2 processed, 2 failed" in errors
