@@ -221,8 +221,11 @@ def test_the_reply_head_catches_a_rude_clause_the_stance_head_alone_doubts(check
 @pytest.mark.slow
 def test_a_model_hit_the_reply_head_rules_out_gives_way_to_the_reply_heads_rule(checker: Checker) -> None:
     # "您快点儿" read alone sounds like closing time to the stance head; the whole reply (a queue
-    # behind, an old man typing slowly) is impatience, and the reply head gives closing_time ~0
-    reply = "大爷,您快点儿,后面还有人等着呢,来,我帮您输,您的名字是哪几个字?"
+    # behind, an old man typing slowly) is impatience, and the reply head gives closing_time ~0.
+    # (With the heads on 17,047 dev replies the gentler "…来,我帮您输,您的名字是哪几个字?" put
+    # impatient at 0.13, under the reply threshold: the hit was dropped with nothing in its place;
+    # this wording reads 0.41, far from it.)
+    reply = "大爷,您快点儿,后面还有人等着呢,一个字一个字敲到什么时候,来,我帮您输。"
     assert checker.stance is not None and checker.stance.reply is not None and checker.thresholds.agree > 0
     shipped = checker.thresholds
     checker.thresholds = dataclasses.replace(shipped, agree=0.0)
