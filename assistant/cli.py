@@ -185,9 +185,10 @@ def check(
         if as_json:
             sys.stdout.write(json_lines(chunk, results))
             sys.stdout.flush()
-        for (ident, values), result in zip(chunk, results, strict=True) if not as_json else ():
-            out.rule(f"[bold]{ident}")
-            render.check_report(out, result, values.get("context"))
+        else:
+            for (ident, values), result in zip(chunk, results, strict=True):
+                out.rule(f"[bold]{ident}")
+                render.check_report(out, result, values.get("context"))
         done += len(chunk)
     finish_batch(done)
 

@@ -90,8 +90,7 @@ class LexicalMatcher:
         self.fuzzy_cutoff = fuzzy_cutoff
         # Both scans compare a clause with many wordings (~0.05–0.5 ms); answers and drills repeat
         # clauses (knowledge sentences, stock phrases), so each clause is scanned once.
-        self._closest = lru_cache(maxsize=CACHE_CLAUSES)(self._closest_uncached)
-        self._closest_many: dict[str, tuple[int, float] | None] = {}  # ``fuzzy_hits``' own cache
+        self._closest: dict[str, tuple[int, float] | None] = {}  # ``fuzzy_hits``' cache, CACHE_CLAUSES at most
         self._suspicion = lru_cache(maxsize=16384)(self._suspicion_uncached)
         self._fuzzy_window = lru_cache(maxsize=256)(self._fuzzy_window_uncached)
 
@@ -139,14 +138,14 @@ class LexicalMatcher:
 
     def fuzzy_hit(self, clause_key: str, offset: int) -> Hit | None:
         """The closest of our wordings to a whole clause, if close enough."""
-        return self._fuzzy_hit(clause_key, offset, self._closest(clause_key))
+        return self.fuzzy_hits([(clause_key, offset)])[0]
 
     def fuzzy_hits(self, clauses: Sequence[tuple[str, int]]) -> list[Hit | None]:
         """``fuzzy_hit`` of many (clause key, offset) at once: the clauses not seen before are
         compared with every wording in one ``cdist`` call, on every core (a quarter of the
         cost a clause of ``extractOne`` one by one, on two)."""
         wanted = {k for k, _ in clauses if len(k) >= 4}
-        known = {k: self._closest_many[k] for k in wanted if k in self._closest_many}
+        known = {k: self._closest[k] for k in wanted if k in self._closest}
         new = list(dict.fromkeys(k for k, _ in clauses if k in wanted and k not in known))
         if len(new) >= FEW_CLAUSES:
             scores = process.cdist(new, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff,
@@ -157,9 +156,9 @@ class LexicalMatcher:
         else:
             found = [self._closest_uncached(k) for k in new]
         known.update(zip(new, found, strict=True))
-        if len(self._closest_many) + len(new) > CACHE_CLAUSES:  # answers come from ``known``, not the cache
-            self._closest_many.clear()
-        self._closest_many.update(zip(new, found, strict=True))
+        if len(self._closest) + len(new) > CACHE_CLAUSES:  # answers come from ``known``, not the cache
+            self._closest.clear()
+        self._closest.update(zip(new, found, strict=True))
         return [self._fuzzy_hit(k, offset, known.get(k)) for k, offset in clauses]
 
     def _fuzzy_hit(self, clause_key: str, offset: int, best: tuple[int, float] | None) -> Hit | None:
