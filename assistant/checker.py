@@ -67,6 +67,8 @@ FORBIDDEN_AFTER = re.compile(r"的(态度|话|说法|字眼|用语)|这(种|样�
 REPORTED_OTHER = re.compile(r"(工作人员|同事|窗口人员|那位|他|她|有人|对方|接线员|话务员|客服)[^，,。!?]{0,8}(跟您|对您|跟你|对你)?(说|让|叫)(您|你)?[^，,。!?]{0,2}$")
 DISOWNED = re.compile(r"不对|道歉|对不起|抱歉|处理|通报|禁语|批评|不允许|不应该|不该")
 PAIRED_QUOTES = ("“”", "‘’", "「」", "『』", "《》")
+# words put in quotes after a verb of saying, closed within the same clause
+SPOKEN_QUOTE = re.compile(r"(说|讲|喊|嚷)[^,。!?“”\"]{0,4}:?(“[^”]+”|‘[^’]+’|「[^」]+」|『[^』]+』|\"[^\"]+\")")
 MAX_REPLY_CHARS = 5000
 SPEECH_QUOTES = re.compile(r"[\"'“”‘’「」『』]")  # QUOTES without 《》, which cite books, not speech
 MIN_CLAUSE = 4  # e5 cannot tell 没关系 from 跟我没关系: shorter clauses are left to lexical passes
@@ -494,6 +496,8 @@ class Checker:
             return True
         if (not before or before[-1] in ",;:") and REPORTED_OPENS.match(a.disp.text[d_start:d_end]):
             return True  # a clause hit that is itself the report: "您说自己看不懂,没事"
+        if hit.kind == "semantic" and SPOKEN_QUOTE.search(a.disp.text, d_start, d_end):
+            return True  # a clause read whole that reports words in quotes: "您儿子说“不归这儿管”其实不对"
         texts = {"before": before, "after": after, "sentence": a.disp.text[s_start:s_end], "later": a.disp.text[s_end:],
                  "match": a.disp.text[d_start:d_end]}  # fmt: skip
         scopes, gate = self._exemptions[hit.rule]
