@@ -219,12 +219,9 @@ def test_the_reply_head_catches_a_rude_clause_the_stance_head_alone_doubts(check
 
 
 @pytest.mark.slow
-def test_a_model_hit_the_reply_head_rules_out_gives_way_to_the_reply_heads_rule(checker: Checker) -> None:
+def test_a_model_hit_the_reply_head_rules_out_is_dropped(checker: Checker) -> None:
     # "您快点儿" read alone sounds like closing time to the stance head; the whole reply (a queue
     # behind, an old man typing slowly) is impatience, and the reply head gives closing_time ~0.
-    # (With the heads on 17,047 dev replies the gentler "…来,我帮您输,您的名字是哪几个字?" put
-    # impatient at 0.13, under the reply threshold: the hit was dropped with nothing in its place;
-    # this wording reads 0.41, far from it.)
     reply = "大爷,您快点儿,后面还有人等着呢,一个字一个字敲到什么时候,来,我帮您输。"
     assert checker.stance is not None and checker.stance.reply is not None and checker.thresholds.agree > 0
     shipped = checker.thresholds
@@ -233,13 +230,30 @@ def test_a_model_hit_the_reply_head_rules_out_gives_way_to_the_reply_heads_rule(
         alone = checker.check(reply).violations
     finally:
         checker.thresholds = shipped
-    # only the clause at stake is asserted: other clauses sit near their thresholds and may tip
-    # either way when the heads are refitted on another machine
-    closing, = (v for v in alone if v.rule == "closing_time")
-    shipped_violations = checker.check(reply).violations
-    assert "closing_time" not in {v.rule for v in shipped_violations}
-    violation, = (v for v in shipped_violations if v.matched == closing.matched)
-    assert violation.rule == "impatient" and "not the closing_time" in violation.evidence.detail
+    assert any(v.rule == "closing_time" and v.matched == "您快点儿" for v in alone)
+    rules = {v.rule for v in checker.check(reply).violations}
+    assert "closing_time" not in rules and "impatient" in rules
+
+
+@pytest.mark.slow
+def test_the_reply_heads_own_rule_takes_the_dropped_clause(checker: Checker) -> None:
+    # the hand-over itself, on a fixed reading of the whole reply (the fitted heads' readings of
+    # any one wording move when they are refitted on more data): closing_time ruled out, impatient
+    # sure, nothing else found, so the clause keeps a hit under the reply head's rule
+    reply = "大爷,您快点儿,一个字一个字敲到什么时候,来,我帮您输。"
+    a = checker._analyse(reply)
+    span = next((s, e, c) for s, e, c, _, _ in a.pending if c.startswith("您快点儿"))
+    vectors = {span[2]: checker.embedder.embed([span[2]])[0]}  # type: ignore[union-attr]
+    a.hits = [checker._rule_hit("closing_time", vectors[span[2]], span[0], span[1], 0.97, "stance head p=0.97")]
+    a.reply = dict.fromkeys(checker.rules, 0.0) | {"impatient": 0.9}
+    checker._agree(a, vectors)
+    (hit,) = a.hits
+    assert hit.rule == "impatient" and (hit.start, hit.end) == span[:2]
+    assert "not the closing_time" in hit.detail
+    a.reply = dict.fromkeys(checker.rules, 0.0) | {"impatient": checker.thresholds.reply / 2}
+    a.hits = [checker._rule_hit("closing_time", vectors[span[2]], span[0], span[1], 0.97, "stance head p=0.97")]
+    checker._agree(a, vectors)
+    assert a.hits == []  # a reply head unsure of its own rule only drops
 
 
 @pytest.mark.slow
