@@ -138,6 +138,8 @@ DIALECT = {
     "晓不得": "不晓得", "认不到": "不认识",
     # look-alike typos too common to leave to chance (not homophones, so pinyin keys miss them)
     "自已": "自己", "自巳": "自己", "己经": "已经",
+    # chat spellings: the eyes emoji for 看, internet 康康 for 看看 (only after 自己: 健康康复)
+    "👀": "看", "自己康康": "自己看看",
 }
 _DIALECT = re.compile("|".join(re.escape(k) for k in sorted(DIALECT, key=len, reverse=True)))
 
