@@ -3,8 +3,9 @@
 Two views of a reply are used for matching, each carrying ``offsets`` into the original:
 
 * ``normalise(text)`` — the *display* form: NFKC (full-width → half-width), traditional →
-  simplified, lower case, common Cantonese and Wu function words → Mandarin (唔知 → 不知道,
-  侬 → 你: window staff type as they speak) and look-alike typos (自已 → 自己); whitespace,
+  simplified, lower case, common Cantonese, Wu and Henan function words → Mandarin (唔知 → 不知道,
+  侬 → 你, 俺 → 我: window staff type as they speak), look-alike typos (自已 → 自己) and chat
+  spellings (👀 → 看); whitespace,
   zero-width characters, emoji and variation selectors removed, except that spaces or emoji
   between two runs of Han characters become ``CHAT_BREAK`` (chat ends clauses so); punctuation
   kept, so sentences and clauses can still be split.
@@ -129,6 +130,7 @@ DIALECT = {
     "佢": "他", "俾": "给", "啲": "些", "乜嘢": "什么", "乜": "什么", "边个": "谁", "边度": "哪里",
     "喺呢度": "在这里", "喺度": "在这里", "呢度": "这里", "嗰度": "那里", "嗰": "那", "咁": "这么", "咩": "吗", "攞": "拿", "搵": "找",
     "听日": "明天", "琴日": "昨天", "我哋": "我们", "你哋": "你们", "而家": "现在", "即刻": "马上",
+    # 点算 only with a particle: bare 点算 is Mandarin "count by" (契税按几个点算)
     "几多": "多少", "点算啊": "怎么办啊", "点算呀": "怎么办呀", "点算好": "怎么办好", "点算呢": "怎么办呢", "边几个": "哪几个", "嗌交": "吵架", "跌咗": "丢了",
     # Wu (Shanghainese)
     "阿拉伯": "阿拉伯", "阿拉善": "阿拉善", "阿拉斯加": "阿拉斯加", "阿拉": "我们", "侬": "你",

@@ -147,6 +147,14 @@ def test_latin_letters_that_are_not_a_typed_syllable_stay(typed: str) -> None:
         pytest.param("阿拉伯语翻译", "阿拉伯语翻译", id="Mandarin 阿拉伯 stays"),
         pytest.param("有牌子自已看", "有牌子自己看", id="look-alike typo 自已"),
         pytest.param("我而家即刻帮你问", "我现在马上帮你问", id="Cantonese now and at once"),
+        pytest.param("投訴電話幾多號?", "投诉电话多少号?", id="Cantonese how many"),
+        pytest.param("有人打尖点算啊", "有人打尖怎么办啊", id="Cantonese what to do, with its particle"),
+        pytest.param("契税按几个点算?", "契税按几个点算?", id="Mandarin 点算 (count by points) stays"),
+        pytest.param("俺去问问俺们主任", "我去问问我们主任", id="Henan 俺 for 我"),
+        pytest.param("恁不清楚也中", "您不清楚也中", id="Henan 恁 for 您"),
+        pytest.param("有牌子,自己👀", "有牌子,自己看", id="the eyes emoji for 看"),
+        pytest.param("自己康康", "自己看看", id="internet 康康 after 自己"),
+        pytest.param("健康康复中心", "健康康复中心", id="健康康复 stays"),
     ],
 )
 def test_dialect_words_read_as_mandarin(typed: str, expected: str) -> None:
