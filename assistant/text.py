@@ -145,6 +145,8 @@ DIALECT = {
     "自已": "自己", "自巳": "自己", "己经": "已经",
     # chat spellings: the eyes emoji for 看, internet 康康 for 看看 (only after 自己: 健康康复)
     "👀": "看", "自己康康": "自己看看",
+    # internet spellings of 什么 / 怎么 (着神马急, 肿么办)
+    "神马": "什么", "肿么": "怎么",
 }
 _DIALECT = re.compile("|".join(re.escape(k) for k in sorted(DIALECT, key=len, reverse=True)))
 

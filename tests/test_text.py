@@ -155,6 +155,8 @@ def test_latin_letters_that_are_not_a_typed_syllable_stay(typed: str) -> None:
         pytest.param("有牌子,自己👀", "有牌子,自己看", id="the eyes emoji for 看"),
         pytest.param("自己康康", "自己看看", id="internet 康康 after 自己"),
         pytest.param("健康康复中心", "健康康复中心", id="健康康复 stays"),
+        pytest.param("着神马急", "着什么急", id="internet 神马 for 什么"),
+        pytest.param("肿么办", "怎么办", id="internet 肿么 for 怎么"),
     ],
 )
 def test_dialect_words_read_as_mandarin(typed: str, expected: str) -> None:
